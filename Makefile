@@ -1,0 +1,103 @@
+# corral: see README.md.  `make` builds build/corral; `make test` installs
+# what it needs (apt-get), builds, and runs every test.
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS := libmnl libnftnl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wpointer-arith -Wcast-qual -Wundef -Wvla
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-fstack-clash-protection -fPIE
+HARDENING_LD := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+OPT ?= -O2
+
+ifeq ($(SAN),1)
+HARDENING := -fPIE
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+HARDENING_LD += -fsanitize=address,undefined
+endif
+
+CPPFLAGS += -D_GNU_SOURCE -DCORRAL_VERSION='"$(VERSION)"'
+CFLAGS += -std=c11 -g $(OPT) $(WARNINGS) $(HARDENING) $(PKG_CFLAGS)
+LDFLAGS += $(HARDENING_LD)
+LDLIBS += $(PKG_LIBS)
+
+LIB_SRCS := $(wildcard common/*.c firewall/*.c init/*.c sandbox/*.c)
+LIB_SRCS := $(filter-out common/main.c,$(LIB_SRCS))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+MAIN_OBJ := $(BUILD)/obj/common/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all install uninstall test check unit asan demo bench fuzz clean format lint deps
+
+all: $(BUILD)/corral
+
+$(BUILD)/corral: $(MAIN_OBJ) $(BUILD)/libcorral.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcorral.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libcorral.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+install: $(BUILD)/corral
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/corral $(DESTDIR)$(PREFIX)/sbin/corral
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/corral
+
+deps:
+	./scripts/install-deps
+
+# The one command CI runs: dependencies, build, every test, one summary line.
+test:
+	./scripts/install-deps
+	$(MAKE) all unit
+	./tests/run $(BUILD)
+
+check: all unit
+	./tests/run $(BUILD)
+
+asan:
+	./scripts/install-deps
+	$(MAKE) BUILD=build/asan SAN=1 all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	./tests/run build/asan
+
+demo: all
+	./scripts/demo $(BUILD)/corral
+
+bench: all
+	./bench/run $(BUILD)/corral
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
+
+lint:
+	shellcheck scripts/* tests/run tests/world/*.bash bench/run .ci/run
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
