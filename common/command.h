@@ -1,0 +1,30 @@
+/* Subcommands of the one corral binary. */
+#ifndef CORRAL_COMMAND_H
+#define CORRAL_COMMAND_H
+
+#include <stdio.h>
+
+struct command {
+	const char *name;
+	const char *usage;   /* "corral NAME ..." */
+	const char *summary; /* one line for `corral --help` */
+	const char *help;    /* the rest of `corral help NAME` */
+	int (*run)(int argc, char **argv);
+};
+
+/* Exit codes shared by every command. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+/* Prints "corral: MSG" and the command's usage line, exits 2. */
+__attribute__((noreturn, format(printf, 2, 3))) void
+usage_error(const struct command *cmd, const char *fmt, ...);
+/* Handles -h/--help for a command: prints its help and exits 0. */
+void print_command_help(const struct command *cmd, FILE *out);
+
+extern const struct command cmd_apply, cmd_show, cmd_clear;
+
+#endif

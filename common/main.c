@@ -1,0 +1,87 @@
+/* corral: one binary, subcommands.  main() only dispatches. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+
+static const struct command *const commands[] = {
+	&cmd_apply,
+	&cmd_show,
+	&cmd_clear,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "usage: corral [--version] [--help] COMMAND [ARGS...]\n\n"
+		     "corral makes a dev container a safe place to run a coding agent:\n"
+		     "an egress allowlist enforced by nftables.\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "  %-8s %s\n", "help", "show help for a command");
+	fprintf(out, "\nRun 'corral help COMMAND' for a command's options.\n");
+}
+
+void print_command_help(const struct command *cmd, FILE *out)
+{
+	fprintf(out, "usage: %s\n\n%s\n\n%s", cmd->usage, cmd->summary, cmd->help);
+}
+
+void usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("corral: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "usage: %s\n", cmd->usage);
+	else
+		fputs("usage: corral [--version] [--help] COMMAND [ARGS...]\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *arg = argv[1];
+	if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+		printf("corral %s\n", CORRAL_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(arg, "help") == 0) {
+		if (argc == 2) {
+			print_usage(stdout);
+			return EXIT_OK;
+		}
+		const struct command *c = find(argv[2]);
+		if (!c)
+			usage_error(NULL, "no such command '%s'", argv[2]);
+		print_command_help(c, stdout);
+		return EXIT_OK;
+	}
+	if (arg[0] == '-')
+		usage_error(NULL, "unknown option '%s'", arg);
+	const struct command *c = find(arg);
+	if (!c)
+		usage_error(NULL, "unknown command '%s' (see 'corral --help')", arg);
+	return c->run(argc - 1, argv + 1);
+}
