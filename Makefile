@@ -101,3 +101,24 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzz: the DNS parser under libFuzzer (tests/fuzz/) -------------------
+# `make fuzz` builds $(BUILD)/fuzz/fuzz_dns_msg with clang and runs it for
+# FUZZ_SECONDS on a copy of the seed corpus (the copy grows; the seeds in
+# tests/fuzz/corpus/ stay as they are).  Crashes land in $(BUILD)/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE $(WARNINGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/fuzz_dns_msg: tests/fuzz/fuzz_dns_msg.c firewall/dns_msg.c firewall/dns_msg.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dns_msg.c firewall/dns_msg.c
+
+fuzz: $(BUILD)/fuzz/fuzz_dns_msg
+	rm -rf $(BUILD)/fuzz/corpus
+	mkdir -p $(BUILD)/fuzz/corpus
+	cp tests/fuzz/corpus/dns_msg/* $(BUILD)/fuzz/corpus/
+	cd $(BUILD)/fuzz && ./fuzz_dns_msg -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 corpus
+# ---- end fuzz --------------------------------------------------------------

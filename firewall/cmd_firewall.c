@@ -133,7 +133,7 @@ static int run_apply(int argc, char **argv)
 	if (rc < 0) {
 		log_msg(NULL, "%s (nothing was changed)", err);
 	} else {
-		info("applied in %.0f ms: %zu names (%zu addresses), %zu networks",
+		info("applied in %.0f ms: %zu name(s) (%zu addresses), %zu network(s)",
 		     now_ms() - start, p.n_names, r.n, p.n_nets);
 	}
 	resolve_result_free(&r);

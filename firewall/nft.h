@@ -4,12 +4,25 @@
 #define CORRAL_NFT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../common/policy.h"
 #include "resolve.h"
 
 #define CORRAL_TABLE "corral"
+
+/* Names of the sets in table inet corral.  Later issues (the DNS-aware
+ * forwarder, status) add to or read these by name. */
+#define NFT_SET_NET4 "net4"   /* ipv4_addr, interval: networks, all ports */
+#define NFT_SET_NET6 "net6"   /* ipv6_addr, interval */
+#define NFT_SET_ADDR4 "addr4" /* ipv4_addr, hash, flags timeout: addresses */
+#define NFT_SET_ADDR6 "addr6" /* ipv6_addr, hash, flags timeout */
+#define NFT_SET_PORT4 "port4" /* ipv4_addr . inet_service, interval */
+#define NFT_SET_PORT6 "port6" /* ipv6_addr . inet_service, interval */
+#define NFT_SET_DNS4 "dns4"   /* ipv4_addr . inet_service: the upstreams */
+#define NFT_SET_DNS6 "dns6"   /* ipv6_addr . inet_service */
+#define NFT_COUNTER_BLOCKED "blocked" /* named counter: packets refused */
 
 struct nft_opts {
 	bool owner; /* NFT_TABLE_F_OWNER: table lives as long as the socket */
@@ -19,13 +32,15 @@ struct nft_opts {
 struct nft_msgbuf {
 	char *buf;
 	size_t len, cap;
-	uint32_t seq_first, seq_last;
+	uint32_t seq_first, seq_last; /* BATCH_BEGIN's and BATCH_END's seq */
 };
 
 /* Builds the batch that replaces table inet corral with the policy:
  * create-if-missing, delete, create with chains, sets, elements and rules,
  * all between one BATCH_BEGIN and BATCH_END, so the kernel applies it whole
- * or not at all.  Needs no kernel.  Returns 0 or -1 (ENOMEM). */
+ * or not at all.  Overlapping networks are merged and duplicates dropped.
+ * Needs no kernel.  Returns 0, or -1 with errno ENOMEM, or EINVAL when a
+ * target, address or port spec is malformed. */
 int nft_build_ruleset(const struct policy *p, const struct resolved *addrs,
 		      size_t n_addrs, const struct nft_opts *o, uint32_t seq,
 		      struct nft_msgbuf *out);
@@ -33,9 +48,12 @@ void nft_msgbuf_free(struct nft_msgbuf *m);
 
 /* Builds and commits the ruleset, waits for every ACK.  On failure the
  * previous ruleset is untouched and err holds one line saying what to do
- * (missing CAP_NET_ADMIN, no nf_tables in the kernel, ...).  With o->owner,
- * *sock_fd receives the open socket that owns the table (caller keeps it);
- * otherwise pass NULL. */
+ * (missing CAP_NET_ADMIN, no nf_tables in the kernel, ...).
+ * sock_fd may be NULL unless o->owner.  If *sock_fd >= 0 on entry that
+ * netlink socket is used (the one that owns the table, to replace it);
+ * otherwise a new one is opened and, with o->owner, handed back in *sock_fd
+ * (close-on-exec; the caller keeps it open as long as the table shall
+ * live).  Without o->owner a socket opened here is closed again. */
 int nft_apply(const struct policy *p, const struct resolved *addrs,
 	      size_t n_addrs, const struct nft_opts *o, int *sock_fd, char *err,
 	      size_t errlen);
