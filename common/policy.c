@@ -3,6 +3,8 @@
  *   allow TARGET... [ports SPEC]   name, *.wildcard, IPv4/IPv6 network or address
  *   upstream ADDR[:PORT]...        DNS server(s) corral itself asks
  *
+ *   ttl-min SECONDS / ttl-max SECONDS   bounds on how long a learned address stays open
+ *
  * One directive per line, '#' starts a comment.  A config error stops
  * everything: nothing is applied from a config that does not parse. */
 #include "policy.h"
@@ -363,7 +365,22 @@ static int parse_line(struct policy *p, uint16_t file, uint32_t lineno, char *li
 				return -1;
 		return 0;
 	}
-	return fail(err, errlen, "unknown directive '%s' (known: allow, upstream)", words[0]);
+	if (strcmp(words[0], "ttl-min") == 0 || strcmp(words[0], "ttl-max") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = n == 2 ? strtoul(words[1], &end, 10) : 0;
+		if (n != 2 || !isdigit((unsigned char)words[1][0]) || *end || errno ||
+		    v > 604800)
+			return fail(err, errlen, "'%s' needs one number of seconds (0 to 604800)",
+				    words[0]);
+		if (strcmp(words[0], "ttl-min") == 0)
+			p->ttl_min = (uint32_t)v;
+		else
+			p->ttl_max = (uint32_t)v;
+		return 0;
+	}
+	return fail(err, errlen, "unknown directive '%s' (known: allow, upstream, ttl-min, ttl-max)",
+		    words[0]);
 }
 
 static void prefix_err(char *err, size_t errlen, const char *file, uint32_t line)
@@ -526,6 +543,8 @@ int policy_load(struct policy *p, const struct config_source *src, char *err,
 		size_t errlen)
 {
 	memset(p, 0, sizeof *p);
+	p->ttl_min = POLICY_TTL_MIN_DEFAULT;
+	p->ttl_max = POLICY_TTL_MAX_DEFAULT;
 	struct portspec all = {0};
 	if (policy_intern_portspec(p, &all) != 0)
 		return fail(err, errlen, "out of memory");
@@ -536,6 +555,9 @@ int policy_load(struct policy *p, const struct config_source *src, char *err,
 		rc = load_dir(p, dir, err, errlen);
 	if (rc == 0 && src && src->env_allow)
 		rc = load_env(p, src->env_allow, err, errlen);
+	if (rc == 0 && p->ttl_min > p->ttl_max)
+		rc = fail(err, errlen, "ttl-min (%u) is larger than ttl-max (%u)", p->ttl_min,
+			  p->ttl_max);
 	if (rc == 0 && p->n_upstreams == 0)
 		rc = load_resolv(p, src && src->resolv_conf ? src->resolv_conf : CORRAL_RESOLV_CONF);
 	if (rc < 0) {

@@ -11,6 +11,8 @@
 #define POLICY_MAX_UPSTREAMS 8
 #define PORTSPEC_MAX_RANGES 32
 #define DNS_NAME_MAX 253 /* presentation form without the final dot */
+#define POLICY_TTL_MIN_DEFAULT 60
+#define POLICY_TTL_MAX_DEFAULT 3600
 
 struct port_range {
 	uint16_t lo, hi;
@@ -61,6 +63,9 @@ struct policy {
 	struct upstream upstreams[POLICY_MAX_UPSTREAMS];
 	size_t n_upstreams;
 	bool upstreams_from_resolv; /* no upstream line: taken from resolv.conf */
+	/* Bounds on how long an address learned from DNS stays open (seconds):
+	 * the element timeout is the record's TTL clamped to [ttl_min, ttl_max]. */
+	uint32_t ttl_min, ttl_max;
 	size_t n_names, n_wildcards, n_nets; /* counts by kind */
 };
 

@@ -127,6 +127,9 @@ static void test_errors(void)
 	expect_error("upstream resolver.test\n", "not an IP address");
 	expect_error("upstream 198.51.100.53:0\n", "bad port");
 	expect_error("allow a$b.test\n", "not a valid name");
+	expect_error("ttl-min\n", "'ttl-min' needs one number of seconds");
+	expect_error("ttl-max 5s\n", "'ttl-max' needs one number of seconds");
+	expect_error("ttl-max -5\n", "'ttl-max' needs one number of seconds");
 	char longlabel[128];
 	memset(longlabel, 'a', 64);
 	strcpy(longlabel + 64, ".test\n");
@@ -192,6 +195,8 @@ static void test_load(void)
 	is_str(p.targets[3].name, "env1.test", "CORRAL_ALLOW last");
 	is_int(p.targets[4].kind, TARGET_NET, "CORRAL_ALLOW takes networks");
 	is_int(p.n_upstreams, 2, "resolv.conf nameservers used, scoped one skipped");
+	is_int(p.ttl_min, POLICY_TTL_MIN_DEFAULT, "ttl-min default");
+	is_int(p.ttl_max, POLICY_TTL_MAX_DEFAULT, "ttl-max default");
 	ok(p.upstreams_from_resolv, "marked as coming from resolv.conf");
 	policy_free(&p);
 
@@ -205,6 +210,22 @@ static void test_load(void)
 	ok(rc == -1 && strstr(err, "allow.d/30-bad.conf:3: ") != NULL,
 	   "error in allow.d names file:line (%s)", err);
 	is_int(p.n_targets, 0, "nothing kept from an invalid config");
+
+	fp = fopen(path, "w");
+	fputs("allow main.test\nttl-min 600\nttl-max 300\n", fp);
+	fclose(fp);
+	unlink(f);
+	rc = policy_load(&p, &src, err, sizeof err);
+	ok(rc == -1 && strstr(err, "ttl-min (600) is larger than ttl-max (300)") != NULL,
+	   "ttl-min above ttl-max is an error (%s)", err);
+	fp = fopen(path, "w");
+	fputs("allow main.test\nttl-min 5\nttl-max 86400\n", fp);
+	fclose(fp);
+	rc = policy_load(&p, &src, err, sizeof err);
+	is_int(rc, 0, "ttl-min/ttl-max parse");
+	is_int(p.ttl_min, 5, "ttl-min read");
+	is_int(p.ttl_max, 86400, "ttl-max read");
+	policy_free(&p);
 
 	src.env_allow = "good.test,bad_.-x";
 	unlink(f);
