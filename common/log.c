@@ -8,7 +8,9 @@
 
 bool log_verbose;
 
-static void vlog(const char *level, const char *fmt, va_list ap, int err)
+__attribute__((format(printf, 2, 0))) static void vlog(const char *level,
+						       const char *fmt, va_list ap,
+						       int err)
 {
 	/* One fprintf per line keeps lines whole when several processes share
 	 * stderr (docker logs). */

@@ -14,14 +14,14 @@
 
 /* Names of the sets in table inet corral.  Later issues (the DNS-aware
  * forwarder, status) add to or read these by name. */
-#define NFT_SET_NET4 "net4"   /* ipv4_addr, interval: networks, all ports */
-#define NFT_SET_NET6 "net6"   /* ipv6_addr, interval */
-#define NFT_SET_ADDR4 "addr4" /* ipv4_addr, hash, flags timeout: addresses */
-#define NFT_SET_ADDR6 "addr6" /* ipv6_addr, hash, flags timeout */
-#define NFT_SET_PORT4 "port4" /* ipv4_addr . inet_service, interval */
-#define NFT_SET_PORT6 "port6" /* ipv6_addr . inet_service, interval */
-#define NFT_SET_DNS4 "dns4"   /* ipv4_addr . inet_service: the upstreams */
-#define NFT_SET_DNS6 "dns6"   /* ipv6_addr . inet_service */
+#define NFT_SET_NET4	    "net4" /* ipv4_addr, interval: networks, all ports */
+#define NFT_SET_NET6	    "net6" /* ipv6_addr, interval */
+#define NFT_SET_ADDR4	    "addr4" /* ipv4_addr, hash, flags timeout: addresses */
+#define NFT_SET_ADDR6	    "addr6" /* ipv6_addr, hash, flags timeout */
+#define NFT_SET_PORT4	    "port4" /* ipv4_addr . inet_service, interval */
+#define NFT_SET_PORT6	    "port6" /* ipv6_addr . inet_service, interval */
+#define NFT_SET_DNS4	    "dns4" /* ipv4_addr . inet_service: the upstreams */
+#define NFT_SET_DNS6	    "dns6" /* ipv6_addr . inet_service */
 #define NFT_COUNTER_BLOCKED "blocked" /* named counter: packets refused */
 
 struct nft_opts {

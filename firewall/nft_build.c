@@ -66,8 +66,8 @@ static void msg_end(struct builder *b, const struct nlmsghdr *nlh, size_t room)
 static struct nlmsghdr *hdr(struct builder *b, char *buf, uint16_t type,
 			    uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-				     flags | NLM_F_ACK, b->seq++);
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags | NLM_F_ACK,
+				     b->seq++);
 }
 
 static int put_table(struct builder *b, uint16_t type, uint16_t flags,
@@ -104,7 +104,7 @@ static int put_chain(struct builder *b, const char *name, uint32_t hook)
 	if (!buf)
 		return -1;
 	struct nlmsghdr *nlh =
-		hdr(b, buf, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
+	    hdr(b, buf, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	msg_end(b, nlh, MSG_RESERVE);
 	return 0;
@@ -126,7 +126,7 @@ static int put_counter(struct builder *b, const char *name)
 	if (!buf)
 		return -1;
 	struct nlmsghdr *nlh =
-		hdr(b, buf, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
+	    hdr(b, buf, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
 	nftnl_obj_nlmsg_build_payload(nlh, o);
 	msg_end(b, nlh, MSG_RESERVE);
 	return 0;
@@ -142,18 +142,30 @@ struct set_def {
 
 /* Index = set number - 1; the order is the order of creation. */
 static const struct set_def set_defs[] = {
-	{NFT_SET_NET4, NFT_SET_INTERVAL, NFT_TYPE_IPADDR, 4, {0, 0}},
-	{NFT_SET_NET6, NFT_SET_INTERVAL, NFT_TYPE_IP6ADDR, 16, {0, 0}},
-	{NFT_SET_ADDR4, NFT_SET_TIMEOUT, NFT_TYPE_IPADDR, 4, {0, 0}},
-	{NFT_SET_ADDR6, NFT_SET_TIMEOUT, NFT_TYPE_IP6ADDR, 16, {0, 0}},
-	{NFT_SET_PORT4, NFT_SET_INTERVAL | NFT_SET_CONCAT,
-	 CONCAT(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE), 8, {4, 2}},
-	{NFT_SET_PORT6, NFT_SET_INTERVAL | NFT_SET_CONCAT,
-	 CONCAT(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE), 20, {16, 2}},
-	{NFT_SET_DNS4, 0, CONCAT(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE), 8,
-	 {0, 0}},
-	{NFT_SET_DNS6, 0, CONCAT(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE), 20,
-	 {0, 0}},
+    {NFT_SET_NET4, NFT_SET_INTERVAL, NFT_TYPE_IPADDR, 4, {0, 0}},
+    {NFT_SET_NET6, NFT_SET_INTERVAL, NFT_TYPE_IP6ADDR, 16, {0, 0}},
+    {NFT_SET_ADDR4, NFT_SET_TIMEOUT, NFT_TYPE_IPADDR, 4, {0, 0}},
+    {NFT_SET_ADDR6, NFT_SET_TIMEOUT, NFT_TYPE_IP6ADDR, 16, {0, 0}},
+    {NFT_SET_PORT4,
+     NFT_SET_INTERVAL | NFT_SET_CONCAT,
+     CONCAT(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE),
+     8,
+     {4, 2}},
+    {NFT_SET_PORT6,
+     NFT_SET_INTERVAL | NFT_SET_CONCAT,
+     CONCAT(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE),
+     20,
+     {16, 2}},
+    {NFT_SET_DNS4,
+     0,
+     CONCAT(NFT_TYPE_IPADDR, NFT_TYPE_INET_SERVICE),
+     8,
+     {0, 0}},
+    {NFT_SET_DNS6,
+     0,
+     CONCAT(NFT_TYPE_IP6ADDR, NFT_TYPE_INET_SERVICE),
+     20,
+     {0, 0}},
 };
 enum { S_NET4 = 1, S_NET6, S_ADDR4, S_ADDR6, S_PORT4, S_PORT6, S_DNS4, S_DNS6 };
 
@@ -180,14 +192,15 @@ static int put_set(struct builder *b, const char *name, uint32_t id,
 		uint8_t ud[6] = {NFTNL_UDATA_SET_KEYBYTEORDER, 4};
 		uint32_t order = NFT_BYTEORDER_BIG_ENDIAN;
 		memcpy(ud + 2, &order, sizeof order);
-		if (nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, sizeof ud) < 0)
+		if (nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, sizeof ud) <
+		    0)
 			return -1;
 	}
 	char *buf = msg_begin(b, MSG_RESERVE);
 	if (!buf)
 		return -1;
 	struct nlmsghdr *nlh =
-		hdr(b, buf, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL);
+	    hdr(b, buf, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	msg_end(b, nlh, MSG_RESERVE);
 	return 0;
@@ -202,7 +215,7 @@ struct elems {
 	struct nlattr *list;
 };
 
-#define ELEM_MAX 96 /* one element with key, key end, flags and userdata */
+#define ELEM_MAX  96 /* one element with key, key end, flags and userdata */
 #define ELEM_ROOM (NFT_ELEM_MSG_MAX + 1024)
 
 static void elems_close(struct elems *w)
@@ -335,10 +348,12 @@ static int put_sets(struct builder *b, const struct nft_norm *n)
 			break;
 		case S_PORT4:
 		case S_PORT6:
-			rc = elems_port(&w, n->port[v], n->n_port[v], alen, true);
+			rc = elems_port(&w, n->port[v], n->n_port[v], alen,
+					true);
 			break;
 		default:
-			rc = elems_port(&w, n->dns[v], n->n_dns[v], alen, false);
+			rc =
+			    elems_port(&w, n->dns[v], n->n_dns[v], alen, false);
 			break;
 		}
 		elems_close(&w);
@@ -489,14 +504,14 @@ static bool daddr(struct nftnl_rule *r, int v)
 }
 
 enum rule_kind {
-	R_IFACE_LO,  /* oif / iif lo accept */
-	R_CT,        /* ct state established,related accept */
-	R_ICMPV6,    /* icmpv6 type { ... } accept */
-	R_DADDR,     /* ip daddr @set accept */
+	R_IFACE_LO,   /* oif / iif lo accept */
+	R_CT,	      /* ct state established,related accept */
+	R_ICMPV6,     /* icmpv6 type { ... } accept */
+	R_DADDR,      /* ip daddr @set accept */
 	R_DADDR_PORT, /* meta l4proto { tcp, udp } ip daddr . th dport @set */
-	R_COUNTER,   /* counter name "blocked" */
+	R_COUNTER,    /* counter name "blocked" */
 	R_REJECT_TCP, /* meta l4proto tcp reject with tcp reset */
-	R_REJECT,    /* reject with icmpx admin-prohibited */
+	R_REJECT,     /* reject with icmpx admin-prohibited */
 };
 
 struct rule_spec {
@@ -536,13 +551,15 @@ static int put_rule(struct builder *b, const char *chain,
 		ok = ct_established(r) && verdict_accept(r);
 		break;
 	case R_ICMPV6:
-		ok = meta(r, NFT_META_L4PROTO, NFT_REG_1) &&
-		     cmp_u8(r, IPPROTO_ICMPV6) &&
-		     payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) &&
-		     lookup(r, "__set%d", anon) && verdict_accept(r);
+		ok =
+		    meta(r, NFT_META_L4PROTO, NFT_REG_1) &&
+		    cmp_u8(r, IPPROTO_ICMPV6) &&
+		    payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) &&
+		    lookup(r, "__set%d", anon) && verdict_accept(r);
 		break;
 	case R_DADDR:
-		ok = daddr(r, v) && lookup(r, d->name, s->arg) && verdict_accept(r);
+		ok = daddr(r, v) && lookup(r, d->name, s->arg) &&
+		     verdict_accept(r);
 		break;
 	case R_DADDR_PORT:
 		/* The port goes into the 32-bit register right after the
@@ -571,7 +588,7 @@ static int put_rule(struct builder *b, const char *chain,
 	if (!buf)
 		return -1;
 	struct nlmsghdr *nlh =
-		hdr(b, buf, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	    hdr(b, buf, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	msg_end(b, nlh, MSG_RESERVE);
 	return 0;
@@ -582,26 +599,26 @@ static const uint8_t icmpv6_out[] = {133, 135, 136, 143};
 static const uint8_t icmpv6_in[] = {133, 134, 135, 136};
 
 static const struct rule_spec output_rules[] = {
-	{R_IFACE_LO, NFT_META_OIF, NULL, 0},
-	{R_CT, 0, NULL, 0},
-	{R_ICMPV6, 0, icmpv6_out, sizeof icmpv6_out},
-	{R_DADDR_PORT, S_DNS4, NULL, 0},
-	{R_DADDR_PORT, S_DNS6, NULL, 0},
-	{R_DADDR, S_NET4, NULL, 0},
-	{R_DADDR, S_NET6, NULL, 0},
-	{R_DADDR, S_ADDR4, NULL, 0},
-	{R_DADDR, S_ADDR6, NULL, 0},
-	{R_DADDR_PORT, S_PORT4, NULL, 0},
-	{R_DADDR_PORT, S_PORT6, NULL, 0},
-	{R_COUNTER, 0, NULL, 0},
-	{R_REJECT_TCP, 0, NULL, 0},
-	{R_REJECT, 0, NULL, 0},
+    {R_IFACE_LO, NFT_META_OIF, NULL, 0},
+    {R_CT, 0, NULL, 0},
+    {R_ICMPV6, 0, icmpv6_out, sizeof icmpv6_out},
+    {R_DADDR_PORT, S_DNS4, NULL, 0},
+    {R_DADDR_PORT, S_DNS6, NULL, 0},
+    {R_DADDR, S_NET4, NULL, 0},
+    {R_DADDR, S_NET6, NULL, 0},
+    {R_DADDR, S_ADDR4, NULL, 0},
+    {R_DADDR, S_ADDR6, NULL, 0},
+    {R_DADDR_PORT, S_PORT4, NULL, 0},
+    {R_DADDR_PORT, S_PORT6, NULL, 0},
+    {R_COUNTER, 0, NULL, 0},
+    {R_REJECT_TCP, 0, NULL, 0},
+    {R_REJECT, 0, NULL, 0},
 };
 
 static const struct rule_spec input_rules[] = {
-	{R_IFACE_LO, NFT_META_IIF, NULL, 0},
-	{R_CT, 0, NULL, 0},
-	{R_ICMPV6, 0, icmpv6_in, sizeof icmpv6_in},
+    {R_IFACE_LO, NFT_META_IIF, NULL, 0},
+    {R_CT, 0, NULL, 0},
+    {R_ICMPV6, 0, icmpv6_in, sizeof icmpv6_in},
 };
 
 static int build(struct builder *b, const struct nft_norm *n,
@@ -623,7 +640,8 @@ static int build(struct builder *b, const struct nft_norm *n,
 	    put_chain(b, "input", NF_INET_LOCAL_IN) < 0 ||
 	    put_chain(b, "forward", NF_INET_FORWARD) < 0 || put_sets(b, n) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof output_rules / sizeof output_rules[0]; i++)
+	for (size_t i = 0; i < sizeof output_rules / sizeof output_rules[0];
+	     i++)
 		if (put_rule(b, "output", &output_rules[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < sizeof input_rules / sizeof input_rules[0]; i++)
@@ -662,7 +680,8 @@ static size_t estimate(const struct nft_norm *n)
 {
 	size_t e = 0;
 	for (int v = 0; v < 2; v++)
-		e += 2 * n->n_net[v] + n->n_addr[v] + n->n_port[v] + n->n_dns[v];
+		e +=
+		    2 * n->n_net[v] + n->n_addr[v] + n->n_port[v] + n->n_dns[v];
 	return 65536 + e * ELEM_MAX / 2;
 }
 

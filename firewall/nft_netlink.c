@@ -24,9 +24,10 @@
 	"missing CAP_NET_ADMIN: run as root or start the container with "      \
 	"--cap-add=NET_ADMIN"
 #define ADVICE_NO_NFT                                                          \
-	"the kernel has no nf_tables (nf_tables module missing): load it with " \
+	"the kernel has no nf_tables (nf_tables module missing): load it "     \
+	"with "                                                                \
 	"`modprobe nf_tables` or use a kernel with CONFIG_NF_TABLES"
-#define RECV_BUF 65536
+#define RECV_BUF	 65536
 #define REPLY_TIMEOUT_MS 10000
 
 #define NFT_TYPE(t) ((uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | (t)))
@@ -62,7 +63,7 @@ int nft_sock_portid(int fd, uint32_t *portid)
 int nft_sock_open(int *fdp, uint32_t *portid, char *err, size_t errlen)
 {
 	cleanup_fd int fd =
-		socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0) {
 		nft_explain(errno, "opening the nftables netlink socket", err,
 			    errlen);
@@ -142,8 +143,9 @@ static void on_error_msg(struct reply_state *st, const struct nlmsghdr *nlh)
 	int code = e->error < 0 && e->error > -4096 ? -e->error : EPROTO;
 	struct nft_batch_err *be = st->be;
 	be->n_errors++;
-	if (be->err && nlh->nlmsg_seq >= be->seq)
-		return;
+	if (be->err && i >= be->seq - st->m->seq_first)
+		return; /* the first failure explains, the rest follow from it
+			 */
 	be->err = code;
 	be->seq = nlh->nlmsg_seq;
 	be->type = e->msg.nlmsg_type;
@@ -164,6 +166,21 @@ static void on_error_msg(struct reply_state *st, const struct nlmsghdr *nlh)
 			 mnl_attr_get_str(x.tb[NLMSGERR_ATTR_MSG]));
 	if (x.tb[NLMSGERR_ATTR_OFFS])
 		st->ext_offs = mnl_attr_get_u32(x.tb[NLMSGERR_ATTR_OFFS]);
+}
+
+static void take(struct reply_state *st, const char *buf, size_t n)
+{
+	int len = n > INT_MAX ? INT_MAX : (int)n;
+	for (const struct nlmsghdr *nlh = (const void *)buf;
+	     nft_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		/* Unsigned differences: seq may wrap. */
+		if (nlh->nlmsg_seq - st->m->seq_first >
+			st->m->seq_last - st->m->seq_first ||
+		    (nlh->nlmsg_pid && nlh->nlmsg_pid != st->portid))
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR)
+			on_error_msg(st, nlh);
+	}
 }
 
 /* Reads what is queued.  The kernel handles a batch inside sendmsg(), so
@@ -202,35 +219,25 @@ static int drain(int fd, struct reply_state *st, char *buf, int wait_ms)
 			st->truncated = true;
 		if (mh.msg_namelen < sizeof sa || sa.nl_pid != 0)
 			continue; /* not from the kernel */
-		int len = (int)n;
-		for (const struct nlmsghdr *nlh = (const void *)buf;
-		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq < st->m->seq_first ||
-			    nlh->nlmsg_seq > st->m->seq_last ||
-			    (nlh->nlmsg_pid && nlh->nlmsg_pid != st->portid))
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				on_error_msg(st, nlh);
-		}
+		take(st, buf, (size_t)n);
 	}
 }
 
-static const struct nlmsghdr *find_msg(const struct nft_msgbuf *m,
-				       uint32_t seq)
+static const struct nlmsghdr *find_msg(const struct nft_msgbuf *m, uint32_t seq)
 {
 	int len = m->len > INT_MAX ? INT_MAX : (int)m->len;
 	for (const struct nlmsghdr *nlh = (const void *)m->buf;
-	     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+	     nft_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 		if (nlh->nlmsg_seq == seq)
 			return nlh;
 	return NULL;
 }
 
 struct msg_attrs {
-	uint16_t name_type;  /* which attribute names the object */
+	uint16_t name_type; /* which attribute names the object */
 	bool rule;
-	const char *name;    /* chain/set/object name; a rule's chain */
-	char exprs[96];      /* rule: its expressions, "meta cmp reject" */
+	const char *name; /* chain/set/object name; a rule's chain */
+	char exprs[96];	  /* rule: its expressions, "meta cmp reject" */
 };
 
 static int expr_name_cb(const struct nlattr *a, void *data)
@@ -258,7 +265,8 @@ static int msg_attr_cb(const struct nlattr *a, void *data)
 		{
 			if (mnl_attr_get_type(e) == NFTA_LIST_ELEM &&
 			    mnl_attr_validate(e, MNL_TYPE_NESTED) == 0)
-				mnl_attr_parse_nested(e, expr_name_cb, x->exprs);
+				mnl_attr_parse_nested(e, expr_name_cb,
+						      x->exprs);
 		}
 	}
 	return MNL_CB_OK;
@@ -314,7 +322,7 @@ static void refused_elem(const struct nlmsghdr *nlh, uint32_t offs, char *buf,
 			 size_t len)
 {
 	buf[0] = 0;
-	if (offs < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
+	if (offs < NLMSG_HDRLEN + sizeof(struct nfgenmsg) || offs % 4 ||
 	    offs > nlh->nlmsg_len - sizeof(struct nlattr))
 		return;
 	const struct nlattr *a = (const void *)((const char *)nlh + offs);
@@ -326,8 +334,8 @@ static void refused_elem(const struct nlmsghdr *nlh, uint32_t offs, char *buf,
 	if (!k.key)
 		return;
 	char s[128];
-	nft_key_str(mnl_attr_get_payload(k.key), mnl_attr_get_payload_len(k.key),
-		    s, sizeof s);
+	nft_key_str(mnl_attr_get_payload(k.key),
+		    mnl_attr_get_payload_len(k.key), s, sizeof s);
 	snprintf(buf, len, " (element %s)", s);
 }
 
@@ -371,6 +379,15 @@ static void describe_failure(const struct reply_state *st, char *err,
 				 "it goes away when that process exits");
 			return;
 		}
+		if (be->err == EOPNOTSUPP) {
+			snprintf(
+			    err, errlen,
+			    "replacing table inet " CORRAL_TABLE
+			    " failed: %s: the kernel refused the table "
+			    "flags (owned tables need Linux 5.12 or later)",
+			    strerror(be->err));
+			return;
+		}
 		if (be->err == EAFNOSUPPORT) {
 			snprintf(err, errlen,
 				 "the kernel's nf_tables has no inet family: "
@@ -392,6 +409,15 @@ static void describe_failure(const struct reply_state *st, char *err,
 		break;
 	case NFT_TYPE(NFT_MSG_NEWSET):
 		snprintf(what, sizeof what, "creating set %s", name);
+		if (be->err == EOPNOTSUPP) {
+			snprintf(
+			    err, errlen,
+			    "%s failed: %s: the kernel has no set type for "
+			    "it (concatenated intervals need Linux 5.6 or "
+			    "later)",
+			    what, strerror(be->err));
+			return;
+		}
 		break;
 	case NFT_TYPE(NFT_MSG_NEWSETELEM):
 		snprintf(what, sizeof what, "adding elements to set %s", name);
@@ -420,14 +446,77 @@ static void describe_failure(const struct reply_state *st, char *err,
 		 elem, ext, more);
 }
 
+/* 1: the answer is incomplete, wait for more; 0: committed; -1: not. */
+static int judge(const struct reply_state *st, bool last_chance, char *err,
+		 size_t errlen)
+{
+	const struct nft_batch_err *be = st->be;
+	size_t nmsg = (size_t)(st->m->seq_last - st->m->seq_first) + 1,
+	       acked = 0;
+	for (size_t i = 1; i + 1 < nmsg; i++)
+		acked += st->answered[i];
+	/* Committed: the end was acknowledged (Linux >= 6.10), or every
+	 * message was and no error followed. */
+	bool end = st->answered[nmsg - 1];
+	if (!be->err && !end && acked != nmsg - 2) {
+		if (!last_chance)
+			return 1;
+		snprintf(err, errlen,
+			 "the kernel confirmed %zu of %zu nftables messages: "
+			 "check the result with `corral show`",
+			 acked, nmsg - 2);
+		return -1;
+	}
+	debug("nftables: %s", be->err ? "batch refused"
+			      : end   ? "commit acknowledged"
+				      : "every message acknowledged");
+	if (st->overrun || st->truncated) {
+		snprintf(err, errlen,
+			 "answers from the kernel were lost (receive buffer "
+			 "too small): check the result with `corral show`");
+		return -1;
+	}
+	if (be->err) {
+		describe_failure(st, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static bool batch_ok(const struct nft_msgbuf *m, char *err, size_t errlen)
+{
+	if (m->buf && m->seq_last - m->seq_first >= 2 &&
+	    m->seq_last - m->seq_first <= 1u << 24)
+		return true;
+	snprintf(err, errlen, "internal error: malformed nftables batch");
+	return false;
+}
+
+int nft_batch_judge(const struct nft_msgbuf *m, uint32_t portid,
+		    const void *replies, size_t len, struct nft_batch_err *be,
+		    char *err, size_t errlen)
+{
+	memset(be, 0, sizeof *be);
+	if (!batch_ok(m, err, errlen))
+		return -1;
+	cleanup_free uint8_t *answered =
+	    calloc((size_t)(m->seq_last - m->seq_first) + 1, 1);
+	if (!answered) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct reply_state st = {
+	    .m = m, .portid = portid, .answered = answered, .be = be};
+	take(&st, replies, len);
+	return judge(&st, true, err, errlen);
+}
+
 int nft_batch_send(int fd, uint32_t portid, const struct nft_msgbuf *m,
 		   struct nft_batch_err *be, char *err, size_t errlen)
 {
 	memset(be, 0, sizeof *be);
-	if (!m->buf || m->seq_last < m->seq_first) {
-		snprintf(err, errlen, "internal error: empty nftables batch");
+	if (!batch_ok(m, err, errlen))
 		return -1;
-	}
 	size_t nmsg = (size_t)(m->seq_last - m->seq_first) + 1;
 	int sndbuf = grow_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, m->len + 4096);
 	grow_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, nmsg * 2048 + 262144);
@@ -437,8 +526,8 @@ int nft_batch_send(int fd, uint32_t portid, const struct nft_msgbuf *m,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct reply_state st = {.m = m, .portid = portid,
-				 .answered = answered, .be = be};
+	struct reply_state st = {
+	    .m = m, .portid = portid, .answered = answered, .be = be};
 	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
 	ssize_t r;
 	do
@@ -458,38 +547,16 @@ int nft_batch_send(int fd, uint32_t portid, const struct nft_msgbuf *m,
 			    err, errlen);
 		return -1;
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0;; pass++) {
 		if (drain(fd, &st, buf, pass ? REPLY_TIMEOUT_MS : 0) < 0) {
 			nft_explain(errno, "reading the kernel's answer", err,
 				    errlen);
 			return -1;
 		}
-		size_t acked = 0;
-		for (size_t i = 1; i + 1 < nmsg; i++)
-			acked += answered[i];
-		/* Committed: the end was acknowledged (Linux >= 6.10), or
-		 * every message was and no error followed. */
-		if (be->err || answered[nmsg - 1] || acked == nmsg - 2)
-			break;
-		if (pass) {
-			snprintf(err, errlen,
-				 "the kernel confirmed %zu of %zu nftables "
-				 "messages: check the result with `corral show`",
-				 acked, nmsg - 2);
-			return -1;
-		}
+		int rc = judge(&st, pass > 0, err, errlen);
+		if (rc <= 0)
+			return rc;
 	}
-	if (st.overrun || st.truncated) {
-		snprintf(err, errlen,
-			 "answers from the kernel were lost (receive buffer "
-			 "too small): check the result with `corral show`");
-		return -1;
-	}
-	if (be->err) {
-		describe_failure(&st, err, errlen);
-		return -1;
-	}
-	return 0;
 }
 
 static double now_ms(void)
@@ -516,16 +583,18 @@ int nft_apply(const struct policy *p, const struct resolved *addrs,
 {
 	bool owner = o && o->owner;
 	if (owner && !sock_fd) {
-		snprintf(err, errlen, "internal error: an owned table needs "
-				      "the caller to keep its socket");
+		snprintf(err, errlen,
+			 "internal error: an owned table needs "
+			 "the caller to keep its socket");
 		return -1;
 	}
 	double t0 = now_ms();
 	cleanup_nft_msgbuf struct nft_msgbuf m = {0};
 	if (nft_build_ruleset(p, addrs, n_addrs, o, next_seq(0), &m) < 0) {
 		if (errno == EINVAL)
-			snprintf(err, errlen, "internal error: the policy holds "
-					      "a malformed address or port list");
+			snprintf(err, errlen,
+				 "internal error: the policy holds "
+				 "a malformed address or port list");
 		else
 			nft_explain(errno, "building the ruleset", err, errlen);
 		return -1;

@@ -292,8 +292,8 @@ static int sweep_ports(struct pitem *it, size_t n, const struct prange *pool,
 		bool adjacent = pend.used && nft_addr_inc(after, alen) &&
 				memcmp(after, lo, 16) == 0;
 		if (adjacent && pend.ports.n == cur.n &&
-		    memcmp(pend.ports.v, cur.v, cur.n * sizeof(struct prange)) ==
-			    0) {
+		    memcmp(pend.ports.v, cur.v,
+			   cur.n * sizeof(struct prange)) == 0) {
 			memcpy(pend.hi, hi, 16);
 			continue;
 		}
@@ -375,8 +375,9 @@ static int collect(const struct policy *p, const struct resolved *addrs,
 		if (add_entry(p, c, v, &r, true, addrs[i].portspec) < 0)
 			return -1;
 	}
-	size_t nu = p->n_upstreams < POLICY_MAX_UPSTREAMS ? p->n_upstreams
-							  : POLICY_MAX_UPSTREAMS;
+	size_t nu = p->n_upstreams < POLICY_MAX_UPSTREAMS
+			? p->n_upstreams
+			: POLICY_MAX_UPSTREAMS;
 	for (size_t i = 0; i < nu; i++) {
 		const struct upstream *u = &p->upstreams[i];
 		int v = fam_index(&u->addr);
@@ -418,12 +419,13 @@ int nft_normalise(const struct policy *p, const struct resolved *addrs,
 	int rc = collect(p, addrs, n_addrs, &c);
 	for (int v = 0; v < 2 && rc == 0; v++) {
 		struct vec port = {.size = sizeof(struct nft_pelem)};
-		rc = sweep_ports(c.item[v].v, c.item[v].n, c.pool.v, nft_alen(v),
-				 &port);
+		rc = sweep_ports(c.item[v].v, c.item[v].n, c.pool.v,
+				 nft_alen(v), &port);
 		out->port[v] = port.v;
 		out->n_port[v] = port.n;
 		out->net[v] = c.net[v].v;
-		out->n_net[v] = merge_ranges(c.net[v].v, c.net[v].n, nft_alen(v));
+		out->n_net[v] =
+		    merge_ranges(c.net[v].v, c.net[v].n, nft_alen(v));
 		out->addr[v] = c.addr[v].v;
 		out->n_addr[v] = uniq(c.addr[v].v, c.addr[v].n,
 				      sizeof(struct nft_addr), cmp_addr);

@@ -28,9 +28,10 @@
 #define ATTEMPT_MS 400
 #define TCP_MS	   1500
 #define CNAME_HOPS 8
-/* Lookups in flight at once: all of them for any sensible policy, few enough
- * that a burst of replies fits in the socket's receive buffer. */
-#define WINDOW 512
+/* Lookups in flight at once: all of them for most policies, yet below what
+ * upstreams accept from one client (dnsmasq drops beyond 150 by default),
+ * and a burst of replies fits in our receive buffer. */
+#define WINDOW 128
 #define RCVBUF (1 << 20)
 
 enum state { Q_PENDING, Q_UDP, Q_TCP, Q_DONE };
@@ -105,11 +106,6 @@ static int64_t now_ms(void)
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
-}
-
-static int fam_index(const struct upstream *u)
-{
-	return u->addr.family == AF_INET6;
 }
 
 static socklen_t up_sockaddr(const struct upstream *u,
@@ -218,7 +214,7 @@ static void attempt(struct ctx *c, struct lookup *l, int64_t now, int give_up)
 		const struct upstream *u = &c->p->upstreams[l->up];
 		struct sockaddr_storage ss;
 		socklen_t sl = up_sockaddr(u, &ss);
-		int fd = c->udp[fam_index(u)];
+		int fd = c->udp[u->addr.family == AF_INET6];
 		l->state = Q_UDP;
 		l->deadline = min64(now + ATTEMPT_MS, c->deadline);
 		ssize_t r = fd < 0 ? -1
@@ -639,7 +635,7 @@ int resolve_policy(const struct policy *p, int timeout_ms,
 	memset(by_id, 0xff, 65536 * sizeof *by_id);
 	bool need[2] = {false, false};
 	for (size_t i = 0; i < p->n_upstreams && i < POLICY_MAX_UPSTREAMS; i++)
-		need[fam_index(&p->upstreams[i])] = true;
+		need[p->upstreams[i].addr.family == AF_INET6] = true;
 	int saved = 0;
 	for (int f = 0; f < 2; f++) {
 		if (need[f] &&

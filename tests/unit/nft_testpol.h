@@ -62,8 +62,9 @@ static inline void net(struct pol *x, const char *cidr, uint16_t portspec)
 	t->kind = TARGET_NET;
 	t->portspec = portspec;
 	parse_addr(buf, &t->addr);
-	t->prefix = (uint8_t)(slash ? atoi(slash + 1)
-				    : t->addr.family == AF_INET ? 32 : 128);
+	t->prefix = (uint8_t)(slash			  ? atoi(slash + 1)
+			      : t->addr.family == AF_INET ? 32
+							  : 128);
 	x->p.n_nets++;
 }
 

@@ -148,11 +148,16 @@ static void test_query(void)
 	char label64[70];
 	memset(label64, 'b', 64);
 	strcpy(label64 + 64, ".test");
-	const char *bad[] = {"a..b",  ".a",   "..",   "a b",
-			     "a\\.b", "\x01", label64};
+	const char *bad[][2] = {
+	    {"a..b", "an empty label"},	  {".a", "a leading dot"},
+	    {"..", "only dots"},	  {"a b", "a space"},
+	    {"a\\.b", "a backslash"},	  {"\x01", "a control byte"},
+	    {label64, "a 64-byte label"},
+	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		is_int(dns_build_query(b, sizeof b, 1, bad[i], DNS_T_A, true),
-		       DNS_E_ARG, "refuses to build name %zu", i);
+		is_int(
+		    dns_build_query(b, sizeof b, 1, bad[i][0], DNS_T_A, true),
+		    DNS_E_ARG, "refuses to build a name with %s", bad[i][1]);
 	char toolong[256];
 	memcpy(toolong, longest, 254);
 	strcat(toolong, "a");

@@ -97,7 +97,7 @@ static int elem_cb(struct nftnl_set_elem *e, void *data)
 		r->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
 		const uint8_t *ud =
-			nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
+		    nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
 		r->open = len == 6 && ud[0] == 1 && ud[1] == 4 && ud[2] == 1;
 	}
 	return 0;
@@ -115,9 +115,9 @@ static void decode_msg(struct batch *b, const struct nlmsghdr *nlh)
 			b->parse_ok = false;
 		if (b->n_tables < 3) {
 			b->table_has_flags[b->n_tables] =
-				nftnl_table_is_set(tb, NFTNL_TABLE_FLAGS);
+			    nftnl_table_is_set(tb, NFTNL_TABLE_FLAGS);
 			b->table_flags[b->n_tables] =
-				nftnl_table_get_u32(tb, NFTNL_TABLE_FLAGS);
+			    nftnl_table_get_u32(tb, NFTNL_TABLE_FLAGS);
 		}
 		b->n_tables++;
 		nftnl_table_free(tb);
@@ -139,8 +139,8 @@ static void decode_msg(struct batch *b, const struct nlmsghdr *nlh)
 		r->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
 		if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
 			uint32_t len = 0;
-			const uint8_t *f = nftnl_set_get_data(
-				s, NFTNL_SET_DESC_CONCAT, &len);
+			const uint8_t *f =
+			    nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &len);
 			for (uint32_t i = 0; i < len && i < 4 && f[i]; i++)
 				r->fields[r->n_fields++] = f[i];
 		}
@@ -149,7 +149,8 @@ static void decode_msg(struct batch *b, const struct nlmsghdr *nlh)
 		struct nftnl_set *s = nftnl_set_alloc();
 		if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
 			b->parse_ok = false;
-		struct setrec *r = set_by_id(b, nftnl_set_get_u32(s, NFTNL_SET_ID));
+		struct setrec *r =
+		    set_by_id(b, nftnl_set_get_u32(s, NFTNL_SET_ID));
 		if (!r || strcmp(r->name, nftnl_set_get_str(s, NFTNL_SET_NAME)))
 			b->parse_ok = false;
 		else {
@@ -171,7 +172,8 @@ static void decode_msg(struct batch *b, const struct nlmsghdr *nlh)
 		     e = nftnl_expr_iter_next(it)) {
 			size_t l = strlen(r->exprs);
 			snprintf(r->exprs + l, sizeof r->exprs - l, "%s%s",
-				 l ? " " : "", nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+				 l ? " " : "",
+				 nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
 		}
 		nftnl_expr_iter_destroy(it);
 	}
@@ -228,13 +230,14 @@ static const char *elems_str(const struct setrec *s)
 		nft_key_str(s->e[i].key, s->e[i].klen, k, sizeof k);
 		if (s->e[i].has_end) {
 			nft_key_str(s->e[i].kend, s->e[i].klen, e, sizeof e);
-			l += (size_t)snprintf(out + l, sizeof out - l, "%s%s-%s",
-					      l ? ", " : "", k, e);
+			l += (size_t)snprintf(out + l, sizeof out - l,
+					      "%s%s-%s", l ? ", " : "", k, e);
 		} else {
 			l += (size_t)snprintf(
-				out + l, sizeof out - l, "%s%s%s%s", l ? ", " : "",
-				s->e[i].flags & NFT_SET_ELEM_INTERVAL_END ? "end " : "",
-				k, s->e[i].open ? " open" : "");
+			    out + l, sizeof out - l, "%s%s%s%s", l ? ", " : "",
+			    s->e[i].flags & NFT_SET_ELEM_INTERVAL_END ? "end "
+								      : "",
+			    k, s->e[i].open ? " open" : "");
 		}
 	}
 	return out;
@@ -255,20 +258,24 @@ static void test_structure(void)
 	ok(b.parse_ok, "libnftnl parses every message");
 	is_int(m.seq_first, 1000, "batch starts at the given seq");
 	is_int(b.type[0], NFNL_MSG_BATCH_BEGIN, "first message: BATCH_BEGIN");
-	is_int(b.type[b.n_msgs - 1], NFNL_MSG_BATCH_END, "last message: BATCH_END");
+	is_int(b.type[b.n_msgs - 1], NFNL_MSG_BATCH_END,
+	       "last message: BATCH_END");
 	ok(b.flags[b.n_msgs - 1] & NLM_F_ACK, "BATCH_END asks for an ACK");
 	bool acks = true;
 	for (size_t i = 1; i < b.n_msgs; i++)
 		acks = acks && (b.flags[i] & NLM_F_ACK);
 	ok(acks, "every message asks for an ACK");
 #define T(x) ((NFNL_SUBSYS_NFTABLES << 8) | (x))
-	is_int(b.type[1], T(NFT_MSG_NEWTABLE), "then NEWTABLE (create if missing)");
+	is_int(b.type[1], T(NFT_MSG_NEWTABLE),
+	       "then NEWTABLE (create if missing)");
 	ok((b.flags[1] & NLM_F_CREATE) && !(b.flags[1] & NLM_F_EXCL),
 	   "  with CREATE and without EXCL");
-	ok(!b.table_has_flags[0], "  and no flags: an existing table stays as it is");
+	ok(!b.table_has_flags[0],
+	   "  and no flags: an existing table stays as it is");
 	is_int(b.type[2], T(NFT_MSG_DELTABLE), "then DELTABLE");
 	is_int(b.type[3], T(NFT_MSG_NEWTABLE), "then NEWTABLE afresh");
-	ok(b.table_has_flags[2] && b.table_flags[2] == 0, "  without the owner flag");
+	ok(b.table_has_flags[2] && b.table_flags[2] == 0,
+	   "  without the owner flag");
 	is_int(b.type[4], T(NFT_MSG_NEWOBJ), "named counter before the rules");
 	is_int(b.n_tables, 3, "three table messages, no other table touched");
 
@@ -284,10 +291,10 @@ static void test_structure(void)
 		is_str(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), ch[i].name,
 		       "chain %zu is %s", i, ch[i].name);
 		ok(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == ch[i].hook &&
-			   nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == 0 &&
-			   nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
-			   strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
-				  "filter") == 0,
+		       nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == 0 &&
+		       nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
+		       strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			      "filter") == 0,
 		   "  filter hook %s priority 0 policy drop", ch[i].name);
 	}
 
@@ -295,23 +302,25 @@ static void test_structure(void)
 		const char *name;
 		uint32_t flags, type, len, f0, f1;
 	} sets[] = {
-		{"net4", NFT_SET_INTERVAL, 7, 4, 0, 0},
-		{"net6", NFT_SET_INTERVAL, 8, 16, 0, 0},
-		{"addr4", NFT_SET_TIMEOUT, 7, 4, 0, 0},
-		{"addr6", NFT_SET_TIMEOUT, 8, 16, 0, 0},
-		{"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 7 << 6 | 13, 8, 4, 2},
-		{"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8 << 6 | 13, 20, 16, 2},
-		{"dns4", 0, 7 << 6 | 13, 8, 0, 0},
-		{"dns6", 0, 8 << 6 | 13, 20, 0, 0},
+	    {"net4", NFT_SET_INTERVAL, 7, 4, 0, 0},
+	    {"net6", NFT_SET_INTERVAL, 8, 16, 0, 0},
+	    {"addr4", NFT_SET_TIMEOUT, 7, 4, 0, 0},
+	    {"addr6", NFT_SET_TIMEOUT, 8, 16, 0, 0},
+	    {"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 7 << 6 | 13, 8, 4, 2},
+	    {"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8 << 6 | 13, 20, 16,
+	     2},
+	    {"dns4", 0, 7 << 6 | 13, 8, 0, 0},
+	    {"dns6", 0, 8 << 6 | 13, 20, 0, 0},
 	};
 	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
 		struct setrec *s = set_by_name(&b, sets[i].name);
-		ok(s && s->flags == sets[i].flags && s->key_type == sets[i].type &&
-			   s->key_len == sets[i].len &&
-			   (sets[i].f0 == 0 ? s->n_fields == 0
-					    : s->n_fields == 2 &&
-						      s->fields[0] == sets[i].f0 &&
-						      s->fields[1] == sets[i].f1),
+		ok(s && s->flags == sets[i].flags &&
+		       s->key_type == sets[i].type &&
+		       s->key_len == sets[i].len &&
+		       (sets[i].f0 == 0
+			    ? s->n_fields == 0
+			    : s->n_fields == 2 && s->fields[0] == sets[i].f0 &&
+				  s->fields[1] == sets[i].f1),
 		   "set %s: key type %u, %u bytes, flags %#x", sets[i].name,
 		   sets[i].type, sets[i].len, sets[i].flags);
 		ok(s && s->n == 0 && s->msgs == 0, "  created empty");
@@ -335,16 +344,19 @@ static void test_structure(void)
 		       "ip daddr @net4 accept");
 		is_str(b.rule[9].exprs,
 		       "meta lookup meta cmp payload payload lookup immediate",
-		       "meta l4proto { tcp, udp } ip daddr . th dport @port4 accept");
+		       "meta l4proto { tcp, udp } ip daddr . th dport @port4 "
+		       "accept");
 		is_str(b.rule[11].exprs, "objref", "counter name blocked");
 		is_str(b.rule[12].exprs, "meta cmp reject", "tcp reset rule");
 		is_str(b.rule[13].exprs, "reject", "icmpx reject rule");
-		struct nftnl_expr_iter *it = nftnl_expr_iter_create(b.rule[13].r);
+		struct nftnl_expr_iter *it =
+		    nftnl_expr_iter_create(b.rule[13].r);
 		struct nftnl_expr *e = nftnl_expr_iter_next(it);
-		ok(e && nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
-				   NFT_REJECT_ICMPX_UNREACH &&
-			   nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) ==
-				   NFT_REJECT_ICMPX_ADMIN_PROHIBITED,
+		ok(e &&
+		       nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
+			   NFT_REJECT_ICMPX_UNREACH &&
+		       nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) ==
+			   NFT_REJECT_ICMPX_ADMIN_PROHIBITED,
 		   "  reject with icmpx admin-prohibited");
 		nftnl_expr_iter_destroy(it);
 		it = nftnl_expr_iter_create(b.rule[12].r);
@@ -352,7 +364,7 @@ static void test_structure(void)
 		nftnl_expr_iter_next(it);
 		e = nftnl_expr_iter_next(it);
 		ok(e && nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
-				NFT_REJECT_TCP_RST,
+			    NFT_REJECT_TCP_RST,
 		   "  reject with tcp reset");
 		nftnl_expr_iter_destroy(it);
 		it = nftnl_expr_iter_create(b.rule[5].r);
@@ -407,10 +419,11 @@ static void test_elements(void)
 	struct batch b;
 	ok(build(&x, false, &m, &b) == 0, "policy with elements builds");
 	ok(b.parse_ok && b.seq_ok, "and parses back");
-	is_str(elems_str(set_by_name(&b, "net4")),
-	       "10.0.0.0, end 11.0.0.0, 192.0.2.0, end 192.0.3.0, "
-	       "198.51.100.7, end 198.51.100.8, 198.51.100.9, end 198.51.100.10",
-	       "net4: nested and adjacent networks merged, duplicates dropped");
+	is_str(
+	    elems_str(set_by_name(&b, "net4")),
+	    "10.0.0.0, end 11.0.0.0, 192.0.2.0, end 192.0.3.0, "
+	    "198.51.100.7, end 198.51.100.8, 198.51.100.9, end 198.51.100.10",
+	    "net4: nested and adjacent networks merged, duplicates dropped");
 	is_str(elems_str(set_by_name(&b, "net6")), "2001:db8::, end 2001:db9::",
 	       "net6: two /33 halves make one /32");
 	is_str(elems_str(set_by_name(&b, "addr4")), "192.0.2.1, 192.0.2.77",
@@ -432,7 +445,7 @@ static void test_elements(void)
 	       "dns6: with its port");
 	struct setrec *p4 = set_by_name(&b, "port4");
 	ok(p4 && p4->n && p4->e[0].klen == 8 && p4->e[0].key[6] == 0 &&
-		   p4->e[0].key[7] == 0,
+	       p4->e[0].key[7] == 0,
 	   "concatenated keys: each field padded to 4 bytes");
 	batch_free(&b);
 	nft_msgbuf_free(&m);
@@ -457,7 +470,8 @@ static void test_elements(void)
 	ok(build(&x, false, &m, &b) == 0, "networks at the top build");
 	is_str(elems_str(set_by_name(&b, "net4")), "255.255.255.0 open",
 	       "the top /24 has no end element");
-	is_str(elems_str(set_by_name(&b, "net6")), "ffff:: open", "nor ffff::/16");
+	is_str(elems_str(set_by_name(&b, "net6")), "ffff:: open",
+	       "nor ffff::/16");
 	batch_free(&b);
 	nft_msgbuf_free(&m);
 }
@@ -482,7 +496,8 @@ static void test_scale(void)
 	ok(build(&x, false, &m, &b) == 0, "100,000 networks build");
 	struct setrec *s = set_by_name(&b, "net4");
 	ok(s && s->n == 2 * n, "200,000 interval elements (start and end)");
-	ok(s && s->msgs > 1, "spread over %zu NEWSETELEM messages", s ? s->msgs : 0);
+	ok(s && s->msgs > 1, "spread over %zu NEWSETELEM messages",
+	   s ? s->msgs : 0);
 	ok(b.max_elem_msg <= 65536, "none above 64 KiB (largest %zu bytes)",
 	   b.max_elem_msg);
 	bool sorted = s != NULL;

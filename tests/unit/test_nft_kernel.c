@@ -80,7 +80,7 @@ static char *nft_list(const char *what)
 {
 	char *out;
 	char *argv[] = {"nft", "list", (char *)(uintptr_t)what, NULL, NULL,
-			NULL, NULL};
+			NULL,  NULL};
 	if (strcmp(what, "table") == 0) {
 		argv[2] = "table";
 		argv[3] = "inet";
@@ -129,15 +129,15 @@ static void sample(struct pol *x)
 }
 
 static const char sample_show[] =
-	"table inet corral (owner: none)\n"
-	"  chain output       policy drop   rules: 14\n"
-	"  chain input        policy drop   rules: 3\n"
-	"  chain forward      policy drop   rules: 0\n"
-	"  allowed networks   (2)   192.0.2.0/24  2001:db8::/32\n"
-	"  allowed addresses  (3)   198.51.100.1  198.51.100.2  2001:db8:2::1\n"
-	"  port-limited       (1)   198.51.100.3 ports 22,443\n"
-	"  dns upstreams      (1)   198.51.100.53\n"
-	"  blocked            0 packets\n";
+    "table inet corral (owner: none)\n"
+    "  chain output       policy drop   rules: 14\n"
+    "  chain input        policy drop   rules: 3\n"
+    "  chain forward      policy drop   rules: 0\n"
+    "  allowed networks   (2)   192.0.2.0/24  2001:db8::/32\n"
+    "  allowed addresses  (3)   198.51.100.1  198.51.100.2  2001:db8:2::1\n"
+    "  port-limited       (1)   198.51.100.3 ports 22,443\n"
+    "  dns upstreams      (1)   198.51.100.53\n"
+    "  blocked            0 packets\n";
 
 static int apply(const struct pol *x, const struct nft_opts *o, int *fd,
 		 char *err, size_t errlen)
@@ -170,35 +170,87 @@ static void test_apply_show(void)
 	char *t = nft_list("table");
 	ok(t != NULL, "nft list table inet corral parses our table");
 	static const char *const want[] = {
-		"type filter hook output priority filter; policy drop;",
-		"type filter hook input priority filter; policy drop;",
-		"type filter hook forward priority filter; policy drop;",
-		"oif \"lo\" accept",
-		"ct state established,related accept",
-		"icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
-		"nd-neighbor-advert, mld2-listener-report } accept",
-		"meta l4proto { tcp, udp } ip daddr . th dport @dns4 accept",
-		"ip daddr @net4 accept",
-		"ip6 daddr @net6 accept",
-		"ip daddr @addr4 accept",
-		"ip6 daddr @addr6 accept",
-		"meta l4proto { tcp, udp } ip6 daddr . th dport @port6 accept",
-		"counter name \"blocked\"",
-		"meta l4proto tcp reject with tcp reset",
-		"reject with icmpx admin-prohibited",
-		"elements = { 192.0.2.0/24 }",
-		"elements = { 2001:db8::/32 }",
-		"elements = { 198.51.100.1, 198.51.100.2 }",
-		"flags timeout",
-		"type ipv4_addr . inet_service",
-		"198.51.100.3 . 22",
-		"elements = { 198.51.100.53 . 53 }",
+	    "type filter hook output priority filter; policy drop;",
+	    "type filter hook input priority filter; policy drop;",
+	    "type filter hook forward priority filter; policy drop;",
+	    "oif \"lo\" accept",
+	    "ct state established,related accept",
+	    ("icmpv6 type { nd-router-solicit, nd-neighbor-solicit, "
+	     "nd-neighbor-advert, mld2-listener-report } accept"),
+	    "meta l4proto { tcp, udp } ip daddr . th dport @dns4 accept",
+	    "ip daddr @net4 accept",
+	    "ip6 daddr @net6 accept",
+	    "ip daddr @addr4 accept",
+	    "ip6 daddr @addr6 accept",
+	    "meta l4proto { tcp, udp } ip6 daddr . th dport @port6 accept",
+	    "counter name \"blocked\"",
+	    "meta l4proto tcp reject with tcp reset",
+	    "reject with icmpx admin-prohibited",
+	    "elements = { 192.0.2.0/24 }",
+	    "elements = { 2001:db8::/32 }",
+	    "elements = { 198.51.100.1, 198.51.100.2 }",
+	    "flags timeout",
+	    "type ipv4_addr . inet_service",
+	    "198.51.100.3 . 22",
+	    "elements = { 198.51.100.53 . 53 }",
 	};
 	for (size_t i = 0; t && i < sizeof want / sizeof want[0]; i++)
 		ok(strstr(t, want[i]) != NULL, "nft list shows: %s", want[i]);
 	if (t)
 		printf("# nft list table inet corral:\n# %s\n", t);
 	free(t);
+}
+
+/* Overlapping, nested and duplicate entries: what the kernel would refuse
+ * unless they are normalised first. */
+static void test_messy(void)
+{
+	struct pol x;
+	char err[512] = "";
+	int rc;
+	pol_init(&x);
+	uint16_t https = spec(&x, "443");
+	net(&x, "10.1.0.0/16", 0);
+	net(&x, "10.0.0.0/8", 0);
+	net(&x, "192.0.2.128/25", 0);
+	net(&x, "192.0.2.0/25", 0);
+	net(&x, "198.51.100.7", 0);
+	net(&x, "198.51.100.7/32", 0);
+	net(&x, "2001:db8:8000::/33", 0);
+	net(&x, "2001:db8::/33", 0);
+	net(&x, "198.51.100.0/24", https);
+	net(&x, "198.51.100.0/25", spec(&x, "443,8443"));
+	addr(&x, "198.51.100.5", spec(&x, "22,443"));
+	addr(&x, "203.0.113.1", spec(&x, "20-30,25-40,41,8000"));
+	addr(&x, "203.0.113.1", 3); /* 22,443 on top */
+	addr(&x, "2001:db8:1::5", https);
+	addr(&x, "192.0.2.77", 0);
+	addr(&x, "192.0.2.77", 0);
+	upstream(&x, "198.51.100.53", 53);
+	upstream(&x, "2001:db8::53", 5353);
+	rc = apply(&x, NULL, NULL, err, sizeof err);
+	ok(rc == 0, "the kernel takes overlapping and duplicate entries");
+	if (rc)
+		printf("# %s\n", err);
+	char *s = show(&rc);
+	const char *want =
+	    "  allowed networks   (4)   10.0.0.0/8  192.0.2.0/24  198.51.100.7"
+	    "  2001:db8::/32\n"
+	    "  allowed addresses  (1)   192.0.2.77\n"
+	    "  port-limited       (6)   198.51.100.0-198.51.100.4 ports "
+	    "443,8443"
+	    "  198.51.100.5 ports 22,443,8443\n"
+	    "                           198.51.100.6-198.51.100.127 ports "
+	    "443,8443"
+	    "  198.51.100.128/25 ports 443\n"
+	    "                           203.0.113.1 ports 20-41,443,8000"
+	    "  2001:db8:1::5 ports 443\n"
+	    "  dns upstreams      (2)   198.51.100.53  2001:db8::53 port "
+	    "5353\n";
+	ok(s && strstr(s, want), "show prints them merged and split apart");
+	if (s && !strstr(s, want))
+		printf("# got:\n%s", s);
+	free(s);
 }
 
 static void test_idempotent(void)
@@ -237,20 +289,22 @@ static int broken_batch(struct nft_msgbuf *m)
 	if (!nb)
 		return -1;
 	m->buf = nb;
-	size_t end_len = NLMSG_ALIGN(((struct nlmsghdr *)(m->buf + m->len - 20))
-					     ->nlmsg_len);
+	size_t end_len =
+	    NLMSG_ALIGN(((struct nlmsghdr *)(m->buf + m->len - 20))->nlmsg_len);
 	m->len -= end_len; /* drop BATCH_END */
 	uint32_t seq = m->seq_last;
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
-		m->buf + m->len, NFT_MSG_NEWSETELEM, NFPROTO_INET,
-		NLM_F_CREATE | NLM_F_ACK, seq++);
+	    m->buf + m->len, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+	    NLM_F_CREATE | NLM_F_ACK, seq++);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "corral");
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "net4");
-	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	struct nlattr *list =
+	    mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 	uint8_t k[2][4] = {{192, 0, 2, 128}, {192, 0, 3, 128}};
 	for (int i = 0; i < 2; i++) {
 		struct nlattr *e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
-		struct nlattr *key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		struct nlattr *key =
+		    mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
 		mnl_attr_put(nlh, NFTA_DATA_VALUE, 4, k[i]);
 		mnl_attr_nest_end(nlh, key);
 		if (i)
@@ -276,7 +330,8 @@ static void test_atomic(void)
 	net(&x, "203.0.113.0/24", 0);
 	addr(&x, "198.51.100.77", spec(&x, "8443"));
 	ok(apply(&x, NULL, NULL, err, sizeof err) == 0, "apply policy B");
-	char *before = show(&rc), *nbefore = have_nft ? nft_list("ruleset") : NULL;
+	char *before = show(&rc),
+	     *nbefore = have_nft ? nft_list("ruleset") : NULL;
 
 	struct nft_msgbuf m = {0};
 	ok(broken_batch(&m) == 0, "build a batch that breaks at its end");
@@ -294,7 +349,8 @@ static void test_atomic(void)
 	   "and the element the kernel refused");
 	close(fd);
 	nft_msgbuf_free(&m);
-	char *after = show(&rc), *nafter = have_nft ? nft_list("ruleset") : NULL;
+	char *after = show(&rc),
+	     *nafter = have_nft ? nft_list("ruleset") : NULL;
 	is_str(after, before, "show: policy B is still in force, untouched");
 	if (have_nft)
 		ok(nbefore && nafter && strcmp(nbefore, nafter) == 0,
@@ -366,7 +422,8 @@ static void test_eperm(void)
 			  "container with --cap-add=NET_ADMIN";
 	char want[1024];
 	snprintf(want, sizeof want, "-1|%s|-1|%s", adv, adv);
-	is_str(buf, want, "without CAP_NET_ADMIN apply and show say what to do");
+	is_str(buf, want,
+	       "without CAP_NET_ADMIN apply and show say what to do");
 }
 
 /* Random, non-adjacent /24s and /32s in 10.0.0.0/8, /48s and /128s in
@@ -393,7 +450,8 @@ static void big_policy(struct policy *p, size_t n)
 				t->addr.b[0] = 10;
 				t->addr.b[1] = (uint8_t)(b >> 8);
 				t->addr.b[2] = (uint8_t)b;
-				t->addr.b[3] = b & 1 ? (uint8_t)(1 + random() % 254) : 0;
+				t->addr.b[3] =
+				    b & 1 ? (uint8_t)(1 + random() % 254) : 0;
 				t->prefix = b & 1 ? 32 : 24;
 			} else {
 				t->addr.family = AF_INET6;
@@ -474,7 +532,8 @@ int main(void)
 	in_ci = ci && strcmp(ci, "true") == 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0)
-		return cannot_run("needs root (a network namespace of its own)");
+		return cannot_run(
+		    "needs root (a network namespace of its own)");
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -487,10 +546,12 @@ int main(void)
 		have_nft = run(argv, &v) == 0;
 		free(v);
 		if (!have_nft) {
-			ok(!in_ci, "nft (nftables) is installed for the cross-checks");
+			ok(!in_ci,
+			   "nft (nftables) is installed for the cross-checks");
 			printf("# nft not found: cross-checks skipped\n");
 		}
 		test_apply_show();
+		test_messy();
 		test_idempotent();
 		test_atomic();
 		test_owner();

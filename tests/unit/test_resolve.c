@@ -151,6 +151,10 @@ static size_t respond(const uint8_t *in, size_t n, uint8_t *buf, int mode,
 		addr(&o, &q, name, 60, "2001:db8::6");
 	} else if (!strcmp(name, "share.test")) {
 		addr(&o, &q, name, 60, "192.0.2.1");
+	} else if (strstr(name, ".many.test")) {
+		char a[64];
+		snprintf(a, sizeof a, "198.51.100.%d", atoi(name) % 256);
+		addr(&o, &q, name, 60, a);
 	}
 	return o.n;
 }
@@ -546,6 +550,29 @@ static void test_failover(const struct fake *good, const struct fake *bad)
 	free_policy(p);
 }
 
+/* More lookups than are let in flight at once. */
+static void test_many(const struct fake *f)
+{
+	enum { N = 700 };
+	static char bufs[N][32];
+	static const char *names[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(bufs[i], sizeof bufs[i], "%d.many.test", i);
+		names[i] = bufs[i];
+	}
+	struct policy *p = make_policy(names, N);
+	p->upstreams[0] = f->up;
+	p->n_upstreams = 1;
+	struct resolve_result r;
+	int64_t el;
+	is_int(run(p, 5000, &r, &el), 0, "%d names", N);
+	ok(r.names_ok == N && r.n == N &&
+	       ttl_of(&r, 699, "198.51.100.187") == 60,
+	   "all resolved, in %lld ms", (long long)el);
+	resolve_result_free(&r);
+	free_policy(p);
+}
+
 static void test_ipv6(void)
 {
 	struct fake f6;
@@ -580,6 +607,7 @@ int main(void)
 	}
 	test_zone(&good);
 	test_failover(&good, &bad);
+	test_many(&good);
 	test_ipv6();
 	fake_stop(&good);
 	fake_stop(&bad);
