@@ -12,17 +12,23 @@
 
 #define CORRAL_TABLE "corral"
 
-/* Names of the sets in table inet corral.  Later issues (the DNS-aware
- * forwarder, status) add to or read these by name. */
-#define NFT_SET_NET4	    "net4" /* ipv4_addr, interval: networks, all ports */
-#define NFT_SET_NET6	    "net6" /* ipv6_addr, interval */
-#define NFT_SET_ADDR4	    "addr4" /* ipv4_addr, hash, flags timeout: addresses */
-#define NFT_SET_ADDR6	    "addr6" /* ipv6_addr, hash, flags timeout */
-#define NFT_SET_PORT4	    "port4" /* ipv4_addr . inet_service, interval */
-#define NFT_SET_PORT6	    "port6" /* ipv6_addr . inet_service, interval */
-#define NFT_SET_DNS4	    "dns4" /* ipv4_addr . inet_service: the upstreams */
-#define NFT_SET_DNS6	    "dns6" /* ipv6_addr . inet_service */
-#define NFT_COUNTER_BLOCKED "blocked" /* named counter: packets refused */
+/* Names of the sets in table inet corral; later issues (the DNS-aware
+ * forwarder, status) add to or read them by name.
+ *   net4, net6    ipv4_addr / ipv6_addr, interval: networks, every port
+ *   addr4, addr6  ipv4_addr / ipv6_addr, hash, flags timeout: addresses
+ *   port4, port6  ipv4_addr / ipv6_addr . inet_service, interval, timeout:
+ *                 port-limited networks and addresses
+ *   dns4, dns6    ipv4_addr / ipv6_addr . inet_service: the upstreams
+ * and the named counter of refused packets. */
+#define NFT_SET_NET4	    "net4"
+#define NFT_SET_NET6	    "net6"
+#define NFT_SET_ADDR4	    "addr4"
+#define NFT_SET_ADDR6	    "addr6"
+#define NFT_SET_PORT4	    "port4"
+#define NFT_SET_PORT6	    "port6"
+#define NFT_SET_DNS4	    "dns4"
+#define NFT_SET_DNS6	    "dns6"
+#define NFT_COUNTER_BLOCKED "blocked"
 
 struct nft_opts {
 	bool owner; /* NFT_TABLE_F_OWNER: table lives as long as the socket */

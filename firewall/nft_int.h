@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
 #include <libnftnl/chain.h>
@@ -140,7 +141,7 @@ struct nft_show_set {
 };
 
 struct nft_show_chain {
-	char name[32];
+	char name[NFT_CHAIN_MAXNAMELEN];
 	bool base;
 	uint32_t policy;
 	size_t rules;

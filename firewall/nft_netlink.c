@@ -143,9 +143,9 @@ static void on_error_msg(struct reply_state *st, const struct nlmsghdr *nlh)
 	int code = e->error < 0 && e->error > -4096 ? -e->error : EPROTO;
 	struct nft_batch_err *be = st->be;
 	be->n_errors++;
+	/* The first failure explains; later ones tend to follow from it. */
 	if (be->err && i >= be->seq - st->m->seq_first)
-		return; /* the first failure explains, the rest follow from it
-			 */
+		return;
 	be->err = code;
 	be->seq = nlh->nlmsg_seq;
 	be->type = e->msg.nlmsg_type;
@@ -217,8 +217,9 @@ static int drain(int fd, struct reply_state *st, char *buf, int wait_ms)
 		}
 		if (mh.msg_flags & MSG_TRUNC)
 			st->truncated = true;
+		/* Any process may send to our port: only the kernel counts. */
 		if (mh.msg_namelen < sizeof sa || sa.nl_pid != 0)
-			continue; /* not from the kernel */
+			continue;
 		take(st, buf, (size_t)n);
 	}
 }

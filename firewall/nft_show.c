@@ -2,7 +2,6 @@
  * defensively: attributes are validated before use and element keys must have
  * the length their set declares. */
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -99,8 +98,12 @@ static int talk(struct conn *c, const struct nlmsghdr *req, mnl_cb_t cb,
 				continue;
 			return -1;
 		}
+		struct sockaddr_nl sa;
 		struct iovec iov = {buf, RECV_BUF};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		struct msghdr mh = {.msg_name = &sa,
+				    .msg_namelen = sizeof sa,
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1};
 		ssize_t n = recvmsg(c->fd, &mh, 0);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -109,6 +112,9 @@ static int talk(struct conn *c, const struct nlmsghdr *req, mnl_cb_t cb,
 		}
 		if (mh.msg_flags & MSG_TRUNC)
 			return errno = EMSGSIZE, -1;
+		/* Any process may send to our port: only the kernel counts. */
+		if (mh.msg_namelen < sizeof sa || sa.nl_pid != 0)
+			continue;
 		r = run_cb(buf, (size_t)n, req->nlmsg_seq, c->portid, cb, data);
 		if (r < 0)
 			return -1;

@@ -306,9 +306,10 @@ static void test_structure(void)
 	    {"net6", NFT_SET_INTERVAL, 8, 16, 0, 0},
 	    {"addr4", NFT_SET_TIMEOUT, 7, 4, 0, 0},
 	    {"addr6", NFT_SET_TIMEOUT, 8, 16, 0, 0},
-	    {"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 7 << 6 | 13, 8, 4, 2},
-	    {"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8 << 6 | 13, 20, 16,
-	     2},
+	    {"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT,
+	     7 << 6 | 13, 8, 4, 2},
+	    {"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT,
+	     8 << 6 | 13, 20, 16, 2},
 	    {"dns4", 0, 7 << 6 | 13, 8, 0, 0},
 	    {"dns6", 0, 8 << 6 | 13, 20, 0, 0},
 	};

@@ -190,6 +190,7 @@ static void test_apply_show(void)
 	    "elements = { 2001:db8::/32 }",
 	    "elements = { 198.51.100.1, 198.51.100.2 }",
 	    "flags timeout",
+	    "flags interval,timeout",
 	    "type ipv4_addr . inet_service",
 	    "198.51.100.3 . 22",
 	    "elements = { 198.51.100.53 . 53 }",

@@ -88,6 +88,13 @@ def parse_zone(text):
     return zone
 
 
+# Hostile modes: the address an injected record claims, and where a
+# wrong-source reply comes from (world service addresses, port 53 unused).
+INJECT_ADDR = "198.51.100.11"
+WRONG_SRC4 = "198.51.100.12"
+WRONG_SRC6 = "2001:db8:2::12"
+
+
 def parse_mode(text):
     f = text.split()
     if not f:
@@ -195,6 +202,13 @@ class Server:
             out = short.pack()
         if mode == "wrongid":
             out = struct.pack("!H", (req.header.id + 1) & 0xFFFF) + out[2:]
+        if mode == "inject":
+            # An extra record for another owner, as a cache-poisoning
+            # attempt would add: it must never be believed.
+            reply.add_answer(make_rr("injected.test", "A", INJECT_ADDR, 300))
+            out = reply.pack()
+        if mode == "wrongsrc" and transport == "udp":
+            return (0, ("wrongsrc", out))
         return (arg / 1000.0 if mode == "delay" else 0, out)
 
     @staticmethod
@@ -230,6 +244,13 @@ class UDP(asyncio.DatagramProtocol):
 
     def send(self, out, addr):
         try:
+            if isinstance(out, tuple):  # wrongsrc: answer from another address
+                fam = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+                src = WRONG_SRC6 if fam == socket.AF_INET6 else WRONG_SRC4
+                with socket.socket(fam, socket.SOCK_DGRAM) as s:
+                    s.bind((src, 53))
+                    s.sendto(out[1], addr[:2])
+                return
             self.transport.sendto(out, addr)
         except Exception as e:
             log("udp send to %s failed: %r" % (addr, e))

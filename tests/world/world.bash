@@ -475,17 +475,17 @@ world_dns_clear() {
 	) 9>"$WORLD_DIR/zone.lock"
 }
 
-# world_dns_mode normal|servfail|drop|truncate|badptr|wrongid|delay MS
+# world_dns_mode normal|servfail|drop|truncate|badptr|wrongid|wrongsrc|inject|delay MS
 world_dns_mode() {
 	_world_need || return 1
 	case ${1:-}:${2:-} in
-	normal: | servfail: | drop: | truncate: | badptr: | wrongid:) ;;
+	normal: | servfail: | drop: | truncate: | badptr: | wrongid: | wrongsrc: | inject:) ;;
 	delay:*) [[ ${2:-} =~ ^[0-9]+$ ]] || {
 		_world_err "world_dns_mode delay MS: bad MS '${2:-}'"
 		return 2
 	} ;;
 	*)
-		_world_err "usage: world_dns_mode normal|servfail|drop|truncate|badptr|wrongid|delay MS"
+		_world_err "usage: world_dns_mode normal|servfail|drop|truncate|badptr|wrongid|wrongsrc|inject|delay MS"
 		return 2
 		;;
 	esac
