@@ -8,7 +8,7 @@ DESTDIR ?=
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS := libmnl libnftnl
+PKGS := libmnl libnftnl libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -70,10 +70,15 @@ deps:
 	./scripts/install-deps
 
 # The one command CI runs: dependencies, build, every test, one summary line.
+# Besides the unit and integration tests it builds everything with clang,
+# reruns the unit tests under ASan+UBSan, and runs a short fuzz smoke.
 test:
 	./scripts/install-deps
 	$(MAKE) all unit
-	./tests/run $(BUILD)
+	$(MAKE) BUILD=$(BUILD)/clang CC=clang all unit
+	$(MAKE) BUILD=$(BUILD)/asan SAN=1 all unit
+	CORRAL_SAN_BUILD=$(BUILD)/asan CORRAL_FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) \
+		./tests/run $(BUILD)
 
 check: all unit
 	./tests/run $(BUILD)
@@ -103,22 +108,36 @@ clean:
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- fuzz: the DNS parser under libFuzzer (tests/fuzz/) -------------------
-# `make fuzz` builds $(BUILD)/fuzz/fuzz_dns_msg with clang and runs it for
-# FUZZ_SECONDS on a copy of the seed corpus (the copy grows; the seeds in
-# tests/fuzz/corpus/ stay as they are).  Crashes land in $(BUILD)/fuzz/.
+# `make fuzz` builds $(BUILD)/fuzz/fuzz_dns_msg (the parser) and
+# $(BUILD)/fuzz/fuzz_dns_answer (what the forwarder takes from an answer
+# and the reply it rebuilds) with clang and runs each for FUZZ_SECONDS on a
+# copy of its seed corpus (the copies grow; the seeds in tests/fuzz/corpus/
+# stay as they are; fuzz_dns_answer starts from both seed sets).  Crashes
+# land in $(BUILD)/fuzz/.
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -D_GNU_SOURCE $(WARNINGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_ANSWER_SRCS := firewall/dns_answer.c firewall/dns_msg.c firewall/rebind.c
 
 $(BUILD)/fuzz/fuzz_dns_msg: tests/fuzz/fuzz_dns_msg.c firewall/dns_msg.c firewall/dns_msg.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dns_msg.c firewall/dns_msg.c
 
-fuzz: $(BUILD)/fuzz/fuzz_dns_msg
-	rm -rf $(BUILD)/fuzz/corpus
-	mkdir -p $(BUILD)/fuzz/corpus
+$(BUILD)/fuzz/fuzz_dns_answer: tests/fuzz/fuzz_dns_answer.c $(FUZZ_ANSWER_SRCS) \
+		firewall/dns_answer.h firewall/dns_msg.h firewall/rebind.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dns_answer.c $(FUZZ_ANSWER_SRCS)
+
+fuzz: $(BUILD)/fuzz/fuzz_dns_msg $(BUILD)/fuzz/fuzz_dns_answer
+	rm -rf $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer
+	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer
 	cp tests/fuzz/corpus/dns_msg/* $(BUILD)/fuzz/corpus/
+	cp tests/fuzz/corpus/dns_msg/* tests/fuzz/corpus/dns_answer/* \
+		$(BUILD)/fuzz/corpus_answer/
 	cd $(BUILD)/fuzz && ./fuzz_dns_msg -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 corpus
+	cd $(BUILD)/fuzz && ./fuzz_dns_answer -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 corpus_answer
 # ---- end fuzz --------------------------------------------------------------

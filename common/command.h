@@ -25,6 +25,6 @@ usage_error(const struct command *cmd, const char *fmt, ...);
 /* Handles -h/--help for a command: prints its help and exits 0. */
 void print_command_help(const struct command *cmd, FILE *out);
 
-extern const struct command cmd_apply, cmd_show, cmd_clear;
+extern const struct command cmd_apply, cmd_show, cmd_clear, cmd_dns;
 
 #endif

@@ -10,6 +10,7 @@ static const struct command *const commands[] = {
 	&cmd_apply,
 	&cmd_show,
 	&cmd_clear,
+	&cmd_dns,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

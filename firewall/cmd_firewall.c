@@ -8,7 +8,9 @@
 #include "../common/command.h"
 #include "../common/log.h"
 #include "../common/policy.h"
+#include "dns_ipc.h"
 #include "nft.h"
+#include "rebind.h"
 #include "resolve.h"
 
 #define RESOLVE_TIMEOUT_MS 5000
@@ -93,6 +95,25 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The same rebinding protection as the forwarder's: a name never opens a
+ * private, loopback, link-local... address unless a network allows it. */
+static void strip_rebinding(const struct policy *p, struct resolve_result *r)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const char *range = rebind_range(&r->v[i].addr);
+		if (range && !policy_allows_address(p, &r->v[i].addr)) {
+			char buf[64];
+			warn("dropped %s (%s address) from the answer for %s",
+			     ipaddr_str(&r->v[i].addr, -1, buf, sizeof buf), range,
+			     p->targets[r->v[i].target].name);
+			continue;
+		}
+		r->v[out++] = r->v[i];
+	}
+	r->n = out;
+}
+
 static int run_apply(int argc, char **argv)
 {
 	struct fw_args a = {0};
@@ -111,11 +132,15 @@ static int run_apply(int argc, char **argv)
 		     "'corral apply' alone", p.n_wildcards);
 	struct resolve_result r = {0};
 	if (p.n_names) {
+		/* Marked like the forwarder's sockets, so a second apply still
+		 * reaches the upstream through the first one's DNS redirect. */
+		resolve_set_mark(CORRAL_DNS_MARK);
 		if (resolve_policy(&p, RESOLVE_TIMEOUT_MS, &r, err, sizeof err) < 0) {
 			log_msg(NULL, "%s (nothing was changed)", err);
 			policy_free(&p);
 			return EXIT_FAIL;
 		}
+		strip_rebinding(&p, &r);
 		if (r.names_ok == 0) {
 			char up[64] = "no upstream";
 			if (p.n_upstreams)

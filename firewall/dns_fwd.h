@@ -7,6 +7,7 @@
 #ifndef CORRAL_DNS_FWD_H
 #define CORRAL_DNS_FWD_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "../common/policy.h"
@@ -23,18 +24,19 @@ struct dns_fwd_sockets {
  * 0: the privileged side went away) or a fatal error (exit status 1, with a
  * log line).  Exits with _exit(), so no atexit handler of the privileged
  * parent runs in the child.  Never returns. */
-__attribute__((noreturn)) void dns_forwarder_main(const struct policy *p,
-						  const struct dns_fwd_sockets *s,
-						  int ipc_fd,
-						  const char *run_as_user);
+__attribute__((noreturn)) void
+dns_forwarder_main(const struct policy *p, const struct dns_fwd_sockets *s,
+		   int ipc_fd, const char *run_as_user);
 
-/* For tests: dns_forwarder_main without dns_fwd_sandbox (still closes the
- * stray fds).  Never returns. */
-__attribute__((noreturn)) void dns_forwarder_loop(const struct policy *p,
-						  const struct dns_fwd_sockets *s,
-						  int ipc_fd);
+/* For tests: dns_forwarder_main without dns_fwd_sandbox (so without the
+ * privilege drop, the seccomp filter and the closing of stray fds).  Never
+ * returns. */
+__attribute__((noreturn)) void
+dns_forwarder_loop(const struct policy *p, const struct dns_fwd_sockets *s,
+		   int ipc_fd);
 
-/* Drops to run_as_user (see above; already unprivileged is accepted),
+/* Closes every fd but 0-2 and keep_fds (-1 entries ignored), drops to
+ * run_as_user (see above; already unprivileged is accepted),
  * verifies that no uid or gid is 0 and no capability is left, sets
  * no_new_privs, non-dumpable and SIGKILL on parent death, and installs the
  * seccomp allowlist (dns_sandbox.c lists it).  expected_ppid: the parent
@@ -42,6 +44,7 @@ __attribute__((noreturn)) void dns_forwarder_loop(const struct policy *p,
  * failure ends the process with status 1 and a log line: the forwarder
  * never runs unsandboxed.  Open nothing afterwards: open/openat, socket,
  * execve, fork... kill the process (SIGSYS). */
-void dns_fwd_sandbox(const char *run_as_user, pid_t expected_ppid);
+void dns_fwd_sandbox(const char *run_as_user, pid_t expected_ppid,
+		     const int *keep_fds, size_t n_keep);
 
 #endif

@@ -1,7 +1,8 @@
-/* Internals of the forwarder, shared by its three parts:
- *   dns_fwd.c      the loop, clients (UDP, TCP), policy, warm-up, timers
- *   dns_fwd_up.c   queries to the upstreams, answers, holding for ALLOW
- *   dns_fwd_ipc.c  the socketpair to the privileged side, socket stashes
+/* Internals of the forwarder, shared by its four parts:
+ *   dns_fwd.c        the loop, set-up, timers, query slots, policy, warm-up
+ *   dns_fwd_client.c clients (UDP, TCP) and what is answered locally
+ *   dns_fwd_up.c     queries to the upstreams, answers, holding for ALLOW
+ *   dns_fwd_ipc.c    the socketpair to the privileged side, socket stashes
  * Single-threaded; everything lives in one struct fwd. */
 #ifndef CORRAL_DNS_FWD_INT_H
 #define CORRAL_DNS_FWD_INT_H
@@ -18,11 +19,13 @@
 
 /* Queries in flight at once (client queries being resolved, answers held
  * for an ALLOW, warm-up).  Beyond, a client gets SERVFAIL at once.  The
- * slot index is 12 bits of an ALLOW request's id. */
-#define FWD_MAX_QUERIES 4096
-#define FWD_MAX_CONNS	64   /* TCP clients at once; more are closed */
+ * slot index is 12 bits of an ALLOW request's id.  Upstream sockets in use
+ * are bounded apart, by RLIMIT_NOFILE: past it, queries wait for a socket
+ * (at most FWD_SOCK_MS, then SERVFAIL). */
+#define FWD_MAX_QUERIES	  4096
+#define FWD_MAX_CONNS	  64   /* TCP clients at once; more are closed */
 #define FWD_TCP_QUERY_MAX 4096 /* a client's query over TCP, bytes */
-#define FWD_PKT		65536
+#define FWD_PKT		  65536
 
 #define FWD_UDP_MS   700  /* one UDP attempt at one upstream */
 #define FWD_TCP_MS   2000 /* one TCP exchange with one upstream */
@@ -53,7 +56,14 @@ struct timer {
 	int8_t cls; /* -1: not armed */
 };
 
-enum qstate { QS_FREE, QS_WAIT_SOCK, QS_UDP, QS_TCP, QS_WAIT_ALLOW };
+enum qstate {
+	QS_FREE,
+	QS_STEP, /* between two of the states below */
+	QS_WAIT_SOCK,
+	QS_UDP,
+	QS_TCP,
+	QS_WAIT_ALLOW,
+};
 enum client_kind { CL_NONE, CL_UDP, CL_TCP };
 
 /* Where the answer goes. */
@@ -69,10 +79,10 @@ struct origin {
 struct query {
 	struct timer t; /* first: a timer of a query-class list is a query */
 	uint32_t idx, gen;
-	uint8_t state;	 /* enum qstate */
-	uint8_t up;	 /* current upstream */
+	uint8_t state; /* enum qstate */
+	uint8_t up;    /* current upstream */
 	uint8_t attempts;
-	uint8_t stash;	 /* QS_WAIT_SOCK: which one */
+	uint8_t stash; /* QS_WAIT_SOCK: which one */
 	bool warm;
 	bool tcp_sending;
 	uint8_t allow_pending; /* chunks not acknowledged yet, a bit each */
@@ -94,8 +104,9 @@ struct query {
 struct conn {
 	struct timer t; /* first */
 	uint32_t idx, gen;
-	int fd; /* -1: free */
+	int fd;	   /* -1: free */
 	bool busy; /* a query of it is in flight: read nothing more */
+	bool eof;  /* the client finished sending: close once written */
 	uint32_t events;
 	size_t roff;
 	uint8_t *wbuf;
@@ -106,8 +117,8 @@ struct conn {
 struct stash {
 	int fds[STASH_CAP];
 	unsigned n;
-	bool used;     /* an upstream of this family exists (UDP: keep full) */
-	bool req_out;  /* a SOCKETS_REQ is unanswered */
+	bool used;    /* an upstream of this family exists (UDP: keep full) */
+	bool req_out; /* a SOCKETS_REQ is unanswered */
 	uint8_t req_count;
 	uint32_t req_id;
 	int64_t req_at, not_before;
@@ -160,15 +171,22 @@ enum tag { TAG_LISTEN = 1, TAG_IPC, TAG_UP, TAG_CONN };
 uint64_t fwd_tag(unsigned kind, uint32_t gen, uint32_t idx);
 
 /* dns_fwd.c */
+struct query *query_new(struct fwd *f); /* NULL when all are in flight */
+void query_free(struct fwd *f, struct query *q);
+bool fwd_allowed(const struct fwd *f, const char *name);
 void timer_arm(struct fwd *f, struct timer *t, int cls);
 void timer_disarm(struct timer *t);
 bool ratelimit_ok(struct ratelimit *r, int64_t now, unsigned per_sec);
 uint16_t fwd_random16(struct fwd *f);
 void fwd_close_fd(struct fwd *f, int *fd);
+/* dns_fwd_client.c */
+void client_udp(struct fwd *f, int lfd);    /* a UDP listener is readable */
+void client_accept(struct fwd *f, int lfd); /* a TCP listener is */
+void client_conn(struct fwd *f, struct conn *c, uint32_t events);
+void conn_close(struct fwd *f, struct conn *c);
 /* Sends an answer (len bytes, the client's ID already in place) where q's
  * client waits, then frees q. */
-void fwd_finish(struct fwd *f, struct query *q, const uint8_t *buf,
-		size_t len);
+void fwd_finish(struct fwd *f, struct query *q, const uint8_t *buf, size_t len);
 /* Answers q locally with rcode and no records, then frees q. */
 void fwd_fail(struct fwd *f, struct query *q, uint8_t rcode);
 const char *fwd_qtype_str(uint16_t t, char *buf, size_t len);
@@ -187,7 +205,7 @@ void ipc_event(struct fwd *f, uint32_t events);
 void ipc_blocked(struct fwd *f, const char *name, uint16_t qtype);
 /* Sends q's addresses in chunks; ids encode (q->gen, chunk, q->idx). */
 void ipc_allow(struct fwd *f, struct query *q, const struct dns_answer *a);
-/* Pops a socket of stash si, or -1 (a refill is then asked for). */
+/* Pops a socket of stash si, or -1 (stash_check then asks for more). */
 int stash_take(struct fwd *f, unsigned si);
 /* Asks for sockets where they run low or queries wait; call once per
  * loop turn.  Returns ms until it wants to run again, or -1. */

@@ -12,14 +12,25 @@
 
 #define CORRAL_TABLE "corral"
 
-/* Names of the sets in table inet corral; later issues (the DNS-aware
- * forwarder, status) add to or read them by name.
- *   net4, net6    ipv4_addr / ipv6_addr, interval: networks, every port
- *   addr4, addr6  ipv4_addr / ipv6_addr, hash, flags timeout: addresses
- *   port4, port6  ipv4_addr / ipv6_addr . inet_service, interval, timeout:
+/* Names in table inet corral; later issues (the DNS-aware forwarder,
+ * status) add to or read them by name.
+ * Static, from the config, no timeouts:
+ *   net4, net6    ipv4_addr / ipv6_addr, interval: networks and addresses,
+ *                 every port
+ *   port4, port6  ipv4_addr / ipv6_addr . inet_service, interval:
  *                 port-limited networks and addresses
- *   dns4, dns6    ipv4_addr / ipv6_addr . inet_service: the upstreams
- * and the named counter of refused packets. */
+ *   dns4, dns6    ipv4_addr / ipv6_addr . inet_service: the upstreams,
+ *                 open only to packets carrying CORRAL_DNS_MARK
+ * Dynamic, learned from DNS, plain hash sets with flags timeout, every
+ * element with its own timeout:
+ *   addr4, addr6  every port
+ *   addr4_pN, addr6_pN  for port spec N >= 1 of the policy (unless it
+ *                 covers every port): tcp and udp to those ports only; the
+ *                 set's comment is "ports 22,443" for people
+ * Chains: output, input, forward (filter, policy drop) and dns_redirect
+ * (nat, hook output, priority -101: unmarked port-53 traffic to the
+ * forwarder on 127.0.0.1:53 / [::1]:53); the named counter of refused
+ * packets. */
 #define NFT_SET_NET4	    "net4"
 #define NFT_SET_NET6	    "net6"
 #define NFT_SET_ADDR4	    "addr4"
@@ -28,6 +39,9 @@
 #define NFT_SET_PORT6	    "port6"
 #define NFT_SET_DNS4	    "dns4"
 #define NFT_SET_DNS6	    "dns6"
+#define NFT_SET_ADDR_PORTS  "addr%d_p%u" /* 4 or 6, port spec index */
+#define NFT_CHAIN_DNS	    "dns_redirect"
+#define NFT_DNS_PRIORITY    (-101) /* before dstnat (-100): Docker's DNAT */
 #define NFT_COUNTER_BLOCKED "blocked"
 
 struct nft_opts {
@@ -45,6 +59,8 @@ struct nft_msgbuf {
  * create-if-missing, delete, create with chains, sets, elements and rules,
  * all between one BATCH_BEGIN and BATCH_END, so the kernel applies it whole
  * or not at all.  Overlapping networks are merged and duplicates dropped.
+ * addrs (learned from DNS) go into the dynamic sets with the timeout
+ * nft_dyn_clamp(p, ttl); an address listed twice keeps the longer one.
  * Needs no kernel.  Returns 0, or -1 with errno ENOMEM, or EINVAL when a
  * target, address or port spec is malformed. */
 int nft_build_ruleset(const struct policy *p, const struct resolved *addrs,

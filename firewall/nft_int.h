@@ -20,6 +20,7 @@
 #include <libnftnl/table.h>
 
 #include "nft.h"
+#include "nft_dyn.h"
 
 /* Ownership of libnftnl objects through __attribute__((cleanup)). */
 static inline void nft_table_freep(struct nftnl_table **p)
@@ -78,6 +79,12 @@ static inline void nft_msgbuf_freep(struct nft_msgbuf *m)
 /* Upper bound of one NEWSETELEM message: the element list is one nested
  * attribute whose length field has 16 bits. */
 #define NFT_ELEM_MSG_MAX 60000
+/* One element with key, key end, flags, userdata and timeout. */
+#define NFT_ELEM_MAX 112
+/* Room for any message but an element chunk (our rules are < 1 KiB). */
+#define NFT_MSG_RESERVE 16384
+/* The kernel refuses element timeouts from about 213 days on (ERANGE). */
+#define NFT_TIMEOUT_MAX (180u * 86400u)
 
 enum { NFT_V4, NFT_V6 };
 static inline size_t nft_alen(int v)
@@ -90,12 +97,35 @@ static inline size_t nft_alen(int v)
 struct nft_range {
 	uint8_t lo[16], hi[16]; /* inclusive */
 };
-struct nft_addr {
-	uint8_t b[16];
-};
 struct nft_pelem {
 	uint8_t lo[16], hi[16]; /* inclusive address range */
 	uint16_t plo, phi;	/* inclusive port range, host order */
+};
+struct nft_prange {
+	uint16_t lo, hi; /* inclusive, host order */
+};
+
+/* An address learned from DNS, for dynamic set `set` (a port spec index;
+ * 0 = addr4/addr6). */
+struct nft_dyn_addr {
+	uint8_t b[16];
+	uint16_t set;
+	uint32_t timeout; /* seconds, 1..NFT_TIMEOUT_MAX */
+};
+
+/* A port-limited dynamic set pair addr4_pN / addr6_pN and its ports. */
+struct nft_dynset {
+	uint16_t spec;
+	uint8_t n; /* merged port ranges, sorted */
+	struct nft_prange r[PORTSPEC_MAX_RANGES];
+};
+
+/* A loopback upstream that only marked packets may reach, even though
+ * `oif lo accept` follows: port 0 = every port. */
+struct nft_guard {
+	uint8_t v;
+	uint8_t addr[16];
+	uint16_t port;
 };
 
 /* The policy as set elements the kernel accepts: sorted, without
@@ -104,12 +134,16 @@ struct nft_pelem {
 struct nft_norm {
 	struct nft_range *net[2];
 	size_t n_net[2];
-	struct nft_addr *addr[2];
-	size_t n_addr[2];
 	struct nft_pelem *port[2];
 	size_t n_port[2];
 	struct nft_pelem *dns[2]; /* lo == hi, plo == phi */
 	size_t n_dns[2];
+	struct nft_dyn_addr *dyn[2]; /* sorted by set, then address */
+	size_t n_dyn[2];
+	struct nft_dynset *dset; /* ascending spec */
+	size_t n_dset;
+	struct nft_guard guard[2 * POLICY_MAX_UPSTREAMS];
+	size_t n_guard;
 };
 
 /* Returns 0, or -1 with errno ENOMEM or EINVAL. */
@@ -120,20 +154,124 @@ void nft_norm_free(struct nft_norm *n);
 bool nft_addr_inc(uint8_t *a, size_t alen);
 bool nft_addr_dec(uint8_t *a, size_t alen);
 bool nft_addr_is_max(const uint8_t *a, size_t alen);
+/* The merged, sorted port ranges of port spec idx (at most
+ * PORTSPEC_MAX_RANGES); *n = 0 means every port.  -1 (EINVAL) when the
+ * spec does not exist or is malformed. */
+int nft_spec_ports(const struct policy *p, uint16_t idx, struct nft_prange *r,
+		   size_t *n);
+/* The dynamic set an address learned for a target with port spec idx goes
+ * to: idx, or 0 when the spec covers every port.  -1 when malformed. */
+int nft_dyn_set_of(const struct policy *p, uint16_t idx);
+/* "addr4", "addr6", "addr4_p3", ... */
+const char *nft_dyn_set_name(int v, uint16_t set, char *buf, size_t len);
+/* "addr4_p3" -> v and set; false for any other name. */
+bool nft_dyn_set_parse(const char *name, int *v, uint16_t *set);
 
-/* What nft_show read back (nft_show.c), for nft_print_state (nft_print.c).
- * sets[] is indexed in this order: net4, net6, addr4, addr6, port4, port6,
- * dns4, dns6. */
-enum { NFT_N_SETS = 8 };
+/* Building batches (nft_build.c), shared by nft_rules.c and nft_dyn.c.
+ * Set ids within the ruleset batch: the named sets in this order, then
+ * addr4_pN / addr6_pN of norm.dset[i] as NFT_ID_DYN + 2 i + v, then the
+ * anonymous sets of the rules. */
+enum {
+	NFT_ID_NET4 = 1,
+	NFT_ID_NET6,
+	NFT_ID_ADDR4,
+	NFT_ID_ADDR6,
+	NFT_ID_PORT4,
+	NFT_ID_PORT6,
+	NFT_ID_DNS4,
+	NFT_ID_DNS6,
+	NFT_ID_DYN
+};
+
+struct nft_builder {
+	struct nft_msgbuf *m;
+	uint32_t seq;
+	uint32_t set_id; /* the last one given out */
+};
+
+/* Makes room for a whole message (libnftnl writes without bounds checks),
+ * zeroed; NULL when out of memory. */
+char *nft_msg_begin(struct nft_builder *b, size_t room);
+void nft_msg_end(struct nft_builder *b, const struct nlmsghdr *nlh,
+		 size_t room);
+/* A message header in family inet asking for an ACK, with the next seq. */
+struct nlmsghdr *nft_msg_hdr(struct nft_builder *b, char *buf, uint16_t type,
+			     uint16_t flags);
+int nft_put_batch_begin(struct nft_builder *b);
+int nft_put_batch_end(struct nft_builder *b);
+
+struct nft_set_def {
+	const char *name;
+	uint32_t id, flags, key_type, key_len;
+	const uint8_t *fields; /* concatenation: each field's length, or NULL */
+	uint32_t size;	       /* 0: none given */
+	const char *comment;   /* NULL: none */
+};
+int nft_put_set(struct nft_builder *b, const struct nft_set_def *d);
+
+/* Element messages for one set, filled until the next element might not
+ * fit, then another is started. */
+struct nft_elems {
+	struct nft_builder *b;
+	const char *set;
+	uint32_t set_id; /* 0: the set exists already, found by name */
+	uint16_t type;	 /* NFT_MSG_NEWSETELEM or NFT_MSG_DELSETELEM */
+	uint16_t flags;	 /* NLM_F_CREATE, ... */
+	size_t room;	 /* of a message; 0: NFT_ELEM_MSG_MAX + 1024 */
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+};
+struct nft_elem {
+	const void *key, *key_end; /* key_end may be NULL */
+	size_t klen;
+	uint32_t flags;	  /* NFT_SET_ELEM_INTERVAL_END */
+	bool open;	  /* interval to the top: marked as nft does */
+	uint32_t timeout; /* seconds, 0: none */
+};
+/* Makes sure n more elements fit; -1 when out of memory. */
+int nft_elems_room(struct nft_elems *w, size_t n);
+void nft_elems_put(struct nft_elems *w, const struct nft_elem *e);
+void nft_elems_close(struct nft_elems *w);
+/* An interval set of keys of klen bytes (network order): a start element
+ * and an end element holding hi + 1 unless the interval reaches the top. */
+int nft_elems_interval(struct nft_elems *w, const uint8_t *lo,
+		       const uint8_t *hi, size_t klen);
+
+/* The batch nft_dyn_add sends (nft_dyn.c): per set touched, a NEWSETELEM
+ * without timeouts (create if missing), a DELSETELEM, and a NEWSETELEM with
+ * them.  -1 with err set (malformed element, out of memory). */
+int nft_dyn_build(const struct policy *p, const struct nft_dyn_elem *e,
+		  size_t n, uint32_t seq, struct nft_msgbuf *m, char *err,
+		  size_t errlen);
+
+/* Every rule of the ruleset, after its sets (nft_rules.c). */
+int nft_put_rules(struct nft_builder *b, const struct nft_norm *n);
+
+/* What nft_show read back (nft_show.c), for nft_print_state (nft_print.c)
+ * and nft_dyn_list (nft_dyn.c). */
+enum {
+	NFT_SHOW_NET4,
+	NFT_SHOW_NET6,
+	NFT_SHOW_PORT4,
+	NFT_SHOW_PORT6,
+	NFT_SHOW_DNS4,
+	NFT_SHOW_DNS6,
+	NFT_N_SETS /* the static sets; the learned ones are in dyn */
+};
 
 struct nft_show_elem {
 	uint8_t key[20], kend[20];
 	uint32_t flags;
 	bool has_end;
+	uint64_t timeout_ms, expires_ms; /* 0: none */
 };
 
 struct nft_show_set {
+	char name[16];
 	bool present;
+	uint8_t v;     /* learned sets: NFT_V4 or NFT_V6 */
+	uint16_t spec; /* learned sets: port spec index, 0 = every port */
+	char comment[64];
 	uint32_t key_len, flags;
 	struct nft_show_elem *e;
 	size_t n, cap;
@@ -142,6 +280,7 @@ struct nft_show_set {
 
 struct nft_show_chain {
 	char name[NFT_CHAIN_MAXNAMELEN];
+	char type[16]; /* "filter", "nat"; empty for a regular chain */
 	bool base;
 	uint32_t policy;
 	size_t rules;
@@ -153,9 +292,17 @@ struct nft_show_state {
 	struct nft_show_chain chains[8];
 	size_t n_chains;
 	struct nft_show_set sets[NFT_N_SETS];
+	struct nft_show_set *dyn; /* addr4, addr6, addr4_pN, ... as found */
+	size_t n_dyn, cap_dyn;
 	bool have_counter;
 	uint64_t blocked;
 };
+
+/* Reads table inet corral on fd: everything for show, or only the learned
+ * sets and their elements.  -1 with errno (ENOENT: no table). */
+int nft_read_state(int fd, uint32_t portid, bool learned_only,
+		   struct nft_show_state *s);
+void nft_state_free(struct nft_show_state *s);
 
 /* The summary for people. */
 void nft_print_state(FILE *out, struct nft_show_state *s);
@@ -190,6 +337,9 @@ int nft_build_clear(uint32_t seq, struct nft_msgbuf *out);
 /* Netlink plumbing (nft_netlink.c). */
 int nft_sock_open(int *fd, uint32_t *portid, char *err, size_t errlen);
 int nft_sock_portid(int fd, uint32_t *portid);
+/* The first of n + 1 sequence numbers no other batch of this process
+ * uses (not thread-safe: one thread talks to nf_tables). */
+uint32_t nft_next_seq(size_t n);
 
 /* The first error the kernel reported for a batch. */
 struct nft_batch_err {

@@ -400,6 +400,17 @@ static void describe_failure(const struct reply_state *st, char *err,
 		break;
 	case NFT_TYPE(NFT_MSG_NEWCHAIN):
 		snprintf(what, sizeof what, "creating chain %s", name);
+		if ((be->err == ENOENT || be->err == EOPNOTSUPP) &&
+		    strcmp(name, NFT_CHAIN_DNS) == 0) {
+			snprintf(
+			    err, errlen,
+			    "%s failed: %s: the kernel lacks NAT for "
+			    "nftables' inet family (CONFIG_NFT_NAT, Linux "
+			    "5.2 or later), needed to send DNS to corral's "
+			    "forwarder",
+			    what, strerror(be->err));
+			return;
+		}
 		if (be->err == ENOENT || be->err == EOPNOTSUPP) {
 			snprintf(err, errlen,
 				 "%s failed: %s: the kernel lacks the inet "
@@ -568,7 +579,7 @@ static double now_ms(void)
 }
 
 /* Sequence numbers only need to differ between batches on one socket. */
-static uint32_t next_seq(size_t n)
+uint32_t nft_next_seq(size_t n)
 {
 	static uint32_t seq;
 	if (!seq)
@@ -591,7 +602,7 @@ int nft_apply(const struct policy *p, const struct resolved *addrs,
 	}
 	double t0 = now_ms();
 	cleanup_nft_msgbuf struct nft_msgbuf m = {0};
-	if (nft_build_ruleset(p, addrs, n_addrs, o, next_seq(0), &m) < 0) {
+	if (nft_build_ruleset(p, addrs, n_addrs, o, nft_next_seq(0), &m) < 0) {
 		if (errno == EINVAL)
 			snprintf(err, errlen,
 				 "internal error: the policy holds "
@@ -601,7 +612,7 @@ int nft_apply(const struct policy *p, const struct resolved *addrs,
 		return -1;
 	}
 	/* Keep later batches on this socket clear of these numbers. */
-	(void)next_seq(m.seq_last - m.seq_first);
+	(void)nft_next_seq(m.seq_last - m.seq_first);
 	double t1 = now_ms();
 	cleanup_fd int own = -1;
 	int fd;
@@ -632,7 +643,7 @@ int nft_apply(const struct policy *p, const struct resolved *addrs,
 int nft_clear(char *err, size_t errlen)
 {
 	cleanup_nft_msgbuf struct nft_msgbuf m = {0};
-	if (nft_build_clear(next_seq(2), &m) < 0) {
+	if (nft_build_clear(nft_next_seq(2), &m) < 0) {
 		nft_explain(errno, "building the batch", err, errlen);
 		return -1;
 	}

@@ -191,7 +191,8 @@ static size_t net_ranges(struct nft_show_set *si, int v, struct nft_range *out)
 
 static void print_nets(FILE *out, struct nft_show_state *s)
 {
-	struct nft_show_set *si[2] = {&s->sets[0], &s->sets[1]};
+	struct nft_show_set *si[2] = {&s->sets[NFT_SHOW_NET4],
+				      &s->sets[NFT_SHOW_NET6]};
 	size_t cap = si[0]->n + si[1]->n + 1;
 	cleanup_free struct nft_range *r = malloc(cap * sizeof *r);
 	if (!r)
@@ -207,19 +208,64 @@ static void print_nets(FILE *out, struct nft_show_state *s)
 	items_end(&it);
 }
 
-static void print_addrs(FILE *out, struct nft_show_state *s)
+static int cmp_dyn(const void *x, const void *y)
 {
-	struct items it;
-	char buf[96];
-	items_begin(&it, out, "allowed addresses", s->sets[2].n + s->sets[3].n);
-	for (int i = 2; i < 4; i++) {
-		sort_elems(&s->sets[i]);
-		for (size_t j = 0; j < s->sets[i].n; j++)
-			items_add(&it, nft_key_str(s->sets[i].e[j].key,
-						   s->sets[i].key_len, buf,
-						   sizeof buf));
+	const struct nft_show_set *a = x, *b = y;
+	if (a->spec != b->spec)
+		return a->spec < b->spec ? -1 : 1;
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Seconds left, rounded up, as the kernel counts them. */
+static uint64_t secs_left(const struct nft_show_elem *e)
+{
+	uint64_t ms = e->expires_ms ? e->expires_ms : e->timeout_ms;
+	return (ms + 999) / 1000;
+}
+
+/* "learned (dns)  (3)  198.51.100.3 (283s) ...": addresses opened by DNS
+ * answers, one line per port spec. */
+static void print_learned(FILE *out, struct nft_show_state *s)
+{
+	if (s->n_dyn)
+		qsort(s->dyn, s->n_dyn, sizeof *s->dyn, cmp_dyn);
+	for (size_t i = 0; i < s->n_dyn;) {
+		size_t j = i, total = 0;
+		for (; j < s->n_dyn && s->dyn[j].spec == s->dyn[i].spec; j++)
+			total += s->dyn[j].n;
+		/* Port specs no name uses would only add lines of (0). */
+		if (total == 0 && s->dyn[i].spec != 0) {
+			i = j;
+			continue;
+		}
+		char label[96];
+		if (s->dyn[i].spec == 0)
+			snprintf(label, sizeof label, "learned (dns)");
+		else if (s->dyn[i].comment[0])
+			snprintf(label, sizeof label, "learned %s",
+				 s->dyn[i].comment);
+		else
+			snprintf(label, sizeof label, "learned (%s)",
+				 s->dyn[i].name);
+		struct items it;
+		items_begin(&it, out, label, total);
+		for (; i < j; i++) {
+			struct nft_show_set *si = &s->dyn[i];
+			if (si->key_len != nft_alen(si->v))
+				continue;
+			sort_elems(si);
+			for (size_t k = 0; k < si->n; k++) {
+				char a[96], item[128];
+				nft_key_str(si->e[k].key, si->key_len, a,
+					    sizeof a);
+				snprintf(
+				    item, sizeof item, "%s (%llus)", a,
+				    (unsigned long long)secs_left(&si->e[k]));
+				items_add(&it, item);
+			}
+		}
+		items_end(&it);
 	}
-	items_end(&it);
 }
 
 static uint16_t port_at(const uint8_t *k, size_t alen)
@@ -237,9 +283,9 @@ static void print_ports(FILE *out, struct nft_show_state *s)
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass)
 			items_begin(&it, out, "port-limited", groups);
-		for (int i = 4; i < 6; i++) {
+		for (int i = NFT_SHOW_PORT4; i <= NFT_SHOW_PORT6; i++) {
 			struct nft_show_set *si = &s->sets[i];
-			int v = i == 4 ? NFT_V4 : NFT_V6;
+			int v = i == NFT_SHOW_PORT4 ? NFT_V4 : NFT_V6;
 			size_t alen = nft_alen(v);
 			if (si->key_len != alen + 4)
 				continue;
@@ -284,16 +330,18 @@ static void print_ports(FILE *out, struct nft_show_state *s)
 static void print_dns(FILE *out, struct nft_show_state *s)
 {
 	struct items it;
-	items_begin(&it, out, "dns upstreams", s->sets[6].n + s->sets[7].n);
-	for (int i = 6; i < 8; i++) {
+	items_begin(&it, out, "dns upstreams",
+		    s->sets[NFT_SHOW_DNS4].n + s->sets[NFT_SHOW_DNS6].n);
+	for (int i = NFT_SHOW_DNS4; i <= NFT_SHOW_DNS6; i++) {
 		struct nft_show_set *si = &s->sets[i];
-		size_t alen = i == 6 ? 4 : 16;
+		bool v4 = i == NFT_SHOW_DNS4;
+		size_t alen = v4 ? 4 : 16;
 		if (si->key_len != alen + 4)
 			continue;
 		sort_elems(si);
 		for (size_t j = 0; j < si->n; j++) {
 			char a[INET6_ADDRSTRLEN], item[96];
-			inet_ntop(i == 6 ? AF_INET : AF_INET6, si->e[j].key, a,
+			inet_ntop(v4 ? AF_INET : AF_INET6, si->e[j].key, a,
 				  sizeof a);
 			uint16_t port = port_at(si->e[j].key, alen);
 			if (port == 53)
@@ -325,15 +373,23 @@ void nft_print_state(FILE *out, struct nft_show_state *s)
 			s->chains[i].rules);
 	}
 	print_nets(out, s);
-	print_addrs(out, s);
 	print_ports(out, s);
+	print_learned(out, s);
 	print_dns(out, s);
+	for (size_t i = 0; i < s->n_chains; i++)
+		if (strcmp(s->chains[i].name, NFT_CHAIN_DNS) == 0 &&
+		    strcmp(s->chains[i].type, "nat") == 0 && s->chains[i].rules)
+			fprintf(out, "  %-18s %s\n", "dns redirect",
+				"every query to port 53 goes to corral's "
+				"forwarder (127.0.0.1:53, [::1]:53)");
 	if (s->have_counter)
 		fprintf(out, "  %-18s %" PRIu64 " packets\n", "blocked",
 			s->blocked);
 	size_t bad = 0;
 	for (int i = 0; i < NFT_N_SETS; i++)
 		bad += s->sets[i].bad;
+	for (size_t i = 0; i < s->n_dyn; i++)
+		bad += s->dyn[i].bad;
 	if (bad)
 		fprintf(out,
 			"  (%zu set elements with unexpected keys skipped)\n",

@@ -16,6 +16,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/udata.h>
 
 #include "../common/cleanup.h"
 #include "nft_int.h"
@@ -24,9 +25,11 @@
 #define REPLY_TIMEOUT_MS 10000
 
 static const char *const set_names[NFT_N_SETS] = {
-    NFT_SET_NET4,  NFT_SET_NET6,  NFT_SET_ADDR4, NFT_SET_ADDR6,
-    NFT_SET_PORT4, NFT_SET_PORT6, NFT_SET_DNS4,	 NFT_SET_DNS6,
+    NFT_SET_NET4,  NFT_SET_NET6, NFT_SET_PORT4,
+    NFT_SET_PORT6, NFT_SET_DNS4, NFT_SET_DNS6,
 };
+/* More learned sets than two per possible port spec are not ours. */
+#define MAX_DYN (2 * 65536)
 
 /* --- talking --- */
 
@@ -194,6 +197,7 @@ static const enum mnl_attr_data_type chain_policy[] = {
     [NFTA_CHAIN_NAME] = MNL_TYPE_NUL_STRING,
     [NFTA_CHAIN_HOOK] = MNL_TYPE_NESTED,
     [NFTA_CHAIN_POLICY] = MNL_TYPE_U32,
+    [NFTA_CHAIN_TYPE] = MNL_TYPE_NUL_STRING,
 };
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -210,6 +214,9 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct nft_show_chain *ci = &s->chains[s->n_chains++];
 	snprintf(ci->name, sizeof ci->name, "%s", name);
 	ci->base = x.tb[NFTA_CHAIN_HOOK] != NULL;
+	if (ci->base && x.tb[NFTA_CHAIN_TYPE])
+		snprintf(ci->type, sizeof ci->type, "%s",
+			 str(&x, NFTA_CHAIN_TYPE));
 	ci->policy =
 	    x.tb[NFTA_CHAIN_POLICY] ? u32(&x, NFTA_CHAIN_POLICY) : NF_ACCEPT;
 	return MNL_CB_OK;
@@ -247,12 +254,62 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int set_index(const char *name)
+/* The set of that name, if it is one we show; learned sets are added as
+ * they are first seen when add is true. */
+static struct nft_show_set *set_find(struct nft_show_state *s, const char *name,
+				     bool add)
 {
-	for (int i = 0; name && i < NFT_N_SETS; i++)
+	if (!name)
+		return NULL;
+	for (int i = 0; i < NFT_N_SETS; i++)
 		if (strcmp(name, set_names[i]) == 0)
-			return i;
-	return -1;
+			return &s->sets[i];
+	int v;
+	uint16_t spec;
+	if (!nft_dyn_set_parse(name, &v, &spec))
+		return NULL;
+	for (size_t i = 0; i < s->n_dyn; i++)
+		if (strcmp(s->dyn[i].name, name) == 0)
+			return &s->dyn[i];
+	if (!add || s->n_dyn == MAX_DYN)
+		return NULL;
+	if (s->n_dyn == s->cap_dyn) {
+		size_t cap = s->cap_dyn ? s->cap_dyn * 2 : 8;
+		struct nft_show_set *d = realloc(s->dyn, cap * sizeof *d);
+		if (!d)
+			return NULL;
+		s->dyn = d;
+		s->cap_dyn = cap;
+	}
+	struct nft_show_set *si = &s->dyn[s->n_dyn++];
+	memset(si, 0, sizeof *si);
+	snprintf(si->name, sizeof si->name, "%s", name);
+	si->v = (uint8_t)v;
+	si->spec = spec;
+	return si;
+}
+
+/* The comment in a set's userdata (type-length-value, as nft writes it),
+ * made printable. */
+static void udata_comment(const struct nlattr *a, char *out, size_t len)
+{
+	const uint8_t *p = mnl_attr_get_payload(a);
+	size_t n = mnl_attr_get_payload_len(a);
+	out[0] = 0;
+	for (size_t off = 0; off + 2 <= n;) {
+		uint8_t type = p[off], l = p[off + 1];
+		if (l > n - off - 2)
+			return;
+		const uint8_t *v = p + off + 2;
+		off += 2 + (size_t)l;
+		if (type != NFTNL_UDATA_SET_COMMENT || l == 0)
+			continue;
+		size_t k = 0;
+		for (; k + 1 < len && k < l && v[k]; k++)
+			out[k] = v[k] >= 0x20 && v[k] < 0x7f ? (char)v[k] : '?';
+		out[k] = 0;
+		return;
+	}
 }
 
 static const enum mnl_attr_data_type set_policy[] = {
@@ -260,6 +317,7 @@ static const enum mnl_attr_data_type set_policy[] = {
     [NFTA_SET_NAME] = MNL_TYPE_NUL_STRING,
     [NFTA_SET_FLAGS] = MNL_TYPE_U32,
     [NFTA_SET_KEY_LEN] = MNL_TYPE_U32,
+    [NFTA_SET_USERDATA] = MNL_TYPE_BINARY,
 };
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
@@ -267,17 +325,22 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct nft_show_state *s = data;
 	struct attrs x;
 	PARSE(nlh, &x, set_policy);
-	int i = set_index(str(&x, NFTA_SET_NAME));
-	if (!ours(str(&x, NFTA_SET_TABLE)) || i < 0)
+	if (!ours(str(&x, NFTA_SET_TABLE)))
 		return MNL_CB_OK;
-	s->sets[i].present = true;
-	s->sets[i].key_len = u32(&x, NFTA_SET_KEY_LEN);
-	s->sets[i].flags = u32(&x, NFTA_SET_FLAGS);
+	struct nft_show_set *si = set_find(s, str(&x, NFTA_SET_NAME), true);
+	if (!si)
+		return MNL_CB_OK;
+	si->present = true;
+	si->key_len = u32(&x, NFTA_SET_KEY_LEN);
+	si->flags = u32(&x, NFTA_SET_FLAGS);
+	if (x.tb[NFTA_SET_USERDATA])
+		udata_comment(x.tb[NFTA_SET_USERDATA], si->comment,
+			      sizeof si->comment);
 	return MNL_CB_OK;
 }
 
 struct elem_parse {
-	const struct nlattr *key, *kend, *flags, *list;
+	const struct nlattr *key, *kend, *flags, *timeout, *expires, *list;
 };
 
 static int data_cb(const struct nlattr *a, void *data)
@@ -303,6 +366,14 @@ static int elem_attr_cb(const struct nlattr *a, void *data)
 	case NFTA_SET_ELEM_FLAGS:
 		if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			p->flags = a;
+		break;
+	case NFTA_SET_ELEM_TIMEOUT:
+		if (mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+			p->timeout = a;
+		break;
+	case NFTA_SET_ELEM_EXPIRATION:
+		if (mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+			p->expires = a;
 		break;
 	}
 	return MNL_CB_OK;
@@ -339,6 +410,8 @@ static int add_elem(struct nft_show_set *si, const struct elem_parse *p)
 	e->has_end = p->kend != NULL;
 	memcpy(e->kend, mnl_attr_get_payload(p->kend ? p->kend : p->key), kl);
 	e->flags = p->flags ? ntohl(mnl_attr_get_u32(p->flags)) : 0;
+	e->timeout_ms = p->timeout ? be64toh(mnl_attr_get_u64(p->timeout)) : 0;
+	e->expires_ms = p->expires ? be64toh(mnl_attr_get_u64(p->expires)) : 0;
 	return 0;
 }
 
@@ -401,34 +474,50 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 
 /* --- reading --- */
 
-static int read_all(struct conn *c, struct nft_show_state *s)
+static int read_elems(struct conn *c, struct nft_show_set *si)
+{
+	char buf[256];
+	if (!si->present)
+		return 0;
+	struct nlmsghdr *nlh = request(c, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, CORRAL_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
+			  si->name[0] ? si->name : "?");
+	return talk(c, nlh, elems_cb, si);
+}
+
+static int read_all(struct conn *c, struct nft_show_state *s, bool learned)
 {
 	char buf[1024];
+	for (int i = 0; i < NFT_N_SETS; i++)
+		snprintf(s->sets[i].name, sizeof s->sets[i].name, "%s",
+			 set_names[i]);
 	struct nlmsghdr *nlh = request(c, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, CORRAL_TABLE);
 	if (talk(c, nlh, table_cb, s) < 0)
 		return -1;
-	nlh = request(c, buf, NFT_MSG_GETCHAIN, NLM_F_DUMP);
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, CORRAL_TABLE);
-	if (talk(c, nlh, chain_cb, s) < 0)
-		return -1;
-	nlh = request(c, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
-	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, CORRAL_TABLE);
-	if (talk(c, nlh, rule_cb, s) < 0)
-		return -1;
+	if (!learned) {
+		nlh = request(c, buf, NFT_MSG_GETCHAIN, NLM_F_DUMP);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, CORRAL_TABLE);
+		if (talk(c, nlh, chain_cb, s) < 0)
+			return -1;
+		nlh = request(c, buf, NFT_MSG_GETRULE, NLM_F_DUMP);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, CORRAL_TABLE);
+		if (talk(c, nlh, rule_cb, s) < 0)
+			return -1;
+	}
 	nlh = request(c, buf, NFT_MSG_GETSET, NLM_F_DUMP);
 	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, CORRAL_TABLE);
 	if (talk(c, nlh, set_cb, s) < 0)
 		return -1;
-	for (int i = 0; i < NFT_N_SETS; i++) {
-		if (!s->sets[i].present)
-			continue;
-		nlh = request(c, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, CORRAL_TABLE);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set_names[i]);
-		if (talk(c, nlh, elems_cb, &s->sets[i]) < 0)
+	for (int i = 0; i < NFT_N_SETS && !learned; i++)
+		if (read_elems(c, &s->sets[i]) < 0)
 			return -1;
-	}
+	for (size_t i = 0; i < s->n_dyn; i++)
+		if (read_elems(c, &s->dyn[i]) < 0)
+			return -1;
+	if (learned)
+		return 0;
 	nlh = request(c, buf, NFT_MSG_GETOBJ, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, CORRAL_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, NFT_COUNTER_BLOCKED);
@@ -438,11 +527,36 @@ static int read_all(struct conn *c, struct nft_show_state *s)
 	return 0;
 }
 
-static void state_free(struct nft_show_state *s)
+void nft_state_free(struct nft_show_state *s)
 {
 	for (int i = 0; i < NFT_N_SETS; i++)
 		free(s->sets[i].e);
+	for (size_t i = 0; i < s->n_dyn; i++)
+		free(s->dyn[i].e);
+	free(s->dyn);
 	memset(s, 0, sizeof *s);
+}
+
+int nft_read_state(int fd, uint32_t portid, bool learned_only,
+		   struct nft_show_state *s)
+{
+	struct conn c = {.fd = fd, .portid = portid, .seq = nft_next_seq(64)};
+	int rc;
+	/* A dump interrupted by a concurrent change is read again. */
+	for (int tries = 0;; tries++) {
+		memset(s, 0, sizeof *s);
+		rc = read_all(&c, s, learned_only);
+		if (rc == 0 || errno != EINTR || tries == 3)
+			break;
+		nft_state_free(s);
+		c.seq = nft_next_seq(64);
+	}
+	if (rc < 0) {
+		int e = errno;
+		nft_state_free(s);
+		errno = e;
+	}
+	return rc;
 }
 
 static int list_set_cb(const struct nlattr *a, void *data)
@@ -465,7 +579,7 @@ int nft_show_parse(const void *buf, size_t len, FILE *out)
 		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 			continue;
 		const char *set = NULL;
-		int i;
+		struct nft_show_set *si;
 		switch (nlh->nlmsg_type & 0xff) {
 		case NFT_MSG_NEWTABLE:
 			rc = table_cb(nlh, &s);
@@ -482,8 +596,8 @@ int nft_show_parse(const void *buf, size_t len, FILE *out)
 		case NFT_MSG_NEWSETELEM:
 			mnl_attr_parse(nlh, sizeof(struct nfgenmsg),
 				       list_set_cb, &set);
-			if ((i = set_index(set)) >= 0 && s.sets[i].present)
-				rc = elems_cb(nlh, &s.sets[i]);
+			if ((si = set_find(&s, set, false)) && si->present)
+				rc = elems_cb(nlh, si);
 			break;
 		case NFT_MSG_NEWOBJ:
 			rc = counter_cb(nlh, &s);
@@ -492,30 +606,19 @@ int nft_show_parse(const void *buf, size_t len, FILE *out)
 	}
 	if (rc >= MNL_CB_OK)
 		nft_print_state(out, &s);
-	state_free(&s);
+	nft_state_free(&s);
 	return rc >= MNL_CB_OK ? 0 : -1;
 }
 
 int nft_show(FILE *out, char *err, size_t errlen)
 {
-	struct conn c = {.fd = -1};
 	cleanup_fd int fd = -1;
-	if (nft_sock_open(&fd, &c.portid, err, errlen) < 0)
+	uint32_t portid;
+	if (nft_sock_open(&fd, &portid, err, errlen) < 0)
 		return -1;
-	c.fd = fd;
 	struct nft_show_state s;
-	int rc;
-	/* A dump interrupted by a concurrent change is read again. */
-	for (int tries = 0;; tries++) {
-		memset(&s, 0, sizeof s);
-		rc = read_all(&c, &s);
-		if (rc == 0 || errno != EINTR || tries == 3)
-			break;
-		state_free(&s);
-	}
-	if (rc < 0) {
+	if (nft_read_state(fd, portid, false, &s) < 0) {
 		int e = errno;
-		state_free(&s);
 		if (e == ENOENT)
 			return 1;
 		if (e == EINVAL) /* a GET to a missing subsystem */
@@ -530,6 +633,6 @@ int nft_show(FILE *out, char *err, size_t errlen)
 		return -1;
 	}
 	nft_print_state(out, &s);
-	state_free(&s);
+	nft_state_free(&s);
 	return 0;
 }

@@ -96,6 +96,23 @@ struct ctx {
 	uint8_t pkt[65536];
 };
 
+/* SO_MARK for every socket: under corral's DNS redirect only marked
+ * packets reach the upstreams. */
+static uint32_t sock_mark;
+
+void resolve_set_mark(uint32_t mark)
+{
+	sock_mark = mark;
+}
+
+static void apply_mark(int fd)
+{
+	if (sock_mark && fd >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &sock_mark, sizeof sock_mark) <
+		0)
+		debug("SO_MARK on a DNS socket: %s", strerror(errno));
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -420,6 +437,7 @@ static void start_tcp(struct ctx *c, struct lookup *l, int64_t now)
 	      up_str(u, b, sizeof b));
 	l->fd =
 	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	apply_mark(l->fd);
 	l->tbuf = malloc(2 + 65535);
 	if (l->fd < 0 || !l->tbuf ||
 	    (connect(l->fd, (struct sockaddr *)&ss, sl) < 0 &&
@@ -517,6 +535,7 @@ static int open_udp(int family)
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	apply_mark(fd);
 	int sz = RCVBUF;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);

@@ -2,6 +2,8 @@
 #ifndef CORRAL_RESOLVE_H
 #define CORRAL_RESOLVE_H
 
+#include <stdint.h>
+
 #include "../common/policy.h"
 
 /* One address learned for one allowed name. */
@@ -28,5 +30,12 @@ struct resolve_result {
 int resolve_policy(const struct policy *p, int timeout_ms,
 		   struct resolve_result *out, char *err, size_t errlen);
 void resolve_result_free(struct resolve_result *r);
+
+/* When mark is not 0, every socket resolve_policy opens from now on gets
+ * SO_MARK mark (needs CAP_NET_ADMIN; failing that is logged with debug and
+ * the socket used as it is).  `corral apply` passes CORRAL_DNS_MARK, so
+ * that under a DNS redirect already in force its queries still reach the
+ * upstreams. */
+void resolve_set_mark(uint32_t mark);
 
 #endif

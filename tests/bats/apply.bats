@@ -38,6 +38,10 @@ assert_refused() {
 	assert_failure
 }
 
+# The ruleset as nft lists it, less the seconds left on learned addresses,
+# which tick down between two listings.
+ruleset() { box nft list ruleset | sed -E 's/ expires [0-9hms]+//g'; }
+
 assert_reaches() {
 	run box_http "$1" "$2"
 	assert_success
@@ -52,8 +56,6 @@ assert_reaches() {
 	assert_output --partial "applied"
 	assert_reaches 198.51.100.3 443
 	assert_reaches 2001:db8:2::3 443
-	run box_http_name api.test 443
-	assert_success
 }
 
 @test "anything not allowed is refused at once over IPv4 and IPv6" {
@@ -142,21 +144,21 @@ assert_reaches() {
 	assert_refused 198.51.100.5 80
 }
 
-@test "DNS goes only to the upstream" {
+@test "without the forwarder, DNS from the box gets no answer and never leaves it" {
 	world_dns_add api.test A 198.51.100.3
 	apply "allow api.test" "upstream $WORLD_DNS4"
 	assert_success
 	world_dns_log_clear
-	run box dig +time=1 +tries=1 +short "@$WORLD_DNS4" api.test A
-	assert_output "198.51.100.3"
+	# Every query is redirected to corral's forwarder (corral dns), which
+	# is not running here: no process but the forwarder reaches a server.
+	run box dig +time=1 +tries=1 "@$WORLD_DNS4" api.test A
+	assert_failure
 	run box dig +time=1 +tries=1 "@$WORLD_DNS6" leak.test A
 	assert_failure
-	run box dig +time=1 +tries=1 +tcp "@$WORLD_DNS6" leak-tcp.test A
+	run box dig +time=1 +tries=1 +tcp "@$WORLD_DNS4" leak-tcp.test A
 	assert_failure
-	run world_dns_asked leak.test
-	assert_failure
-	run world_dns_asked leak-tcp.test
-	assert_failure
+	run world_dns_log
+	assert_output ""
 }
 
 @test "applying twice yields the identical ruleset" {
@@ -164,10 +166,10 @@ assert_reaches() {
 	world_dns_add api.test AAAA 2001:db8:2::3
 	apply "allow api.test 192.0.2.128/25 2001:db8:3::/48" "allow 198.51.100.9 ports 22"
 	assert_success
-	first=$(box nft list ruleset)
+	first=$(ruleset)
 	apply "allow api.test 192.0.2.128/25 2001:db8:3::/48" "allow 198.51.100.9 ports 22"
 	assert_success
-	run box nft list ruleset
+	run ruleset
 	assert_output "$first"
 }
 
@@ -175,20 +177,20 @@ assert_reaches() {
 	world_dns_add api.test A 198.51.100.3
 	apply "allow api.test"
 	assert_success
-	before=$(box nft list ruleset)
+	before=$(ruleset)
 
 	apply "allow api.test" "allow 198.51.100.4/24"
 	assert_failure 1
 	assert_output --partial ":2: '198.51.100.4/24' has host bits set"
 	assert_output --partial "nothing was changed"
-	run box nft list ruleset
+	run ruleset
 	assert_output "$before"
 
 	world_dns_mode servfail
 	apply "allow api.test other.test"
 	assert_failure 1
 	assert_output --partial "none of the 2 allowed names resolved"
-	run box nft list ruleset
+	run ruleset
 	assert_output "$before"
 	world_dns_mode normal
 	assert_reaches 198.51.100.3 80

@@ -1,5 +1,7 @@
 /* The nftables batch, built from hand-made policies and parsed back with
- * libnftnl the way the kernel would read it.  Needs no kernel, no root. */
+ * libnftnl (nft_testbatch.h): its structure, the static sets' elements,
+ * scale, malformed input.  Needs no kernel, no root.  The learned sets,
+ * the loopback guards and nft_dyn's batch are test_nft_rules.c's. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,241 +11,12 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include <libmnl/libmnl.h>
-
-#include "../../firewall/nft_int.h"
-#include "nft_testpol.h"
+#include "nft_testbatch.h"
 #include "tap.h"
-
-/* --- the batch, decoded --- */
-
-struct elemrec {
-	uint8_t key[20], kend[20];
-	uint32_t klen, flags;
-	bool has_end, open;
-};
-
-struct setrec {
-	char name[32];
-	uint32_t id, flags, key_type, key_len, n_fields;
-	uint8_t fields[4];
-	struct elemrec *e;
-	size_t n, cap, msgs;
-};
-
-struct rulerec {
-	char chain[16], exprs[160];
-	struct nftnl_rule *r;
-};
-
-struct batch {
-	uint16_t type[8192];
-	uint16_t flags[8192];
-	size_t n_msgs, max_elem_msg;
-	bool seq_ok, parse_ok;
-	int n_tables;
-	bool table_has_flags[3];
-	uint32_t table_flags[3];
-	struct nftnl_chain *chain[8];
-	size_t n_chains;
-	struct setrec set[32];
-	size_t n_sets;
-	struct rulerec rule[32];
-	size_t n_rules;
-};
-
-static struct setrec *set_by_id(struct batch *b, uint32_t id)
-{
-	for (size_t i = 0; i < b->n_sets; i++)
-		if (b->set[i].id == id)
-			return &b->set[i];
-	return NULL;
-}
-
-static struct setrec *set_by_name(struct batch *b, const char *n)
-{
-	for (size_t i = 0; i < b->n_sets; i++)
-		if (strcmp(b->set[i].name, n) == 0)
-			return &b->set[i];
-	return NULL;
-}
-
-static int elem_cb(struct nftnl_set_elem *e, void *data)
-{
-	struct setrec *s = data;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->e = realloc(s->e, s->cap * sizeof *s->e);
-		if (!s->e)
-			abort();
-	}
-	struct elemrec *r = &s->e[s->n++];
-	memset(r, 0, sizeof *r);
-	uint32_t len = 0;
-	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	if (k && len <= sizeof r->key)
-		memcpy(r->key, k, len);
-	r->klen = len;
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
-		k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
-		if (k && len <= sizeof r->kend)
-			memcpy(r->kend, k, len);
-		r->has_end = true;
-	}
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
-		r->flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
-		const uint8_t *ud =
-		    nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
-		r->open = len == 6 && ud[0] == 1 && ud[1] == 4 && ud[2] == 1;
-	}
-	return 0;
-}
-
-static void decode_msg(struct batch *b, const struct nlmsghdr *nlh)
-{
-	uint16_t t = nlh->nlmsg_type & 0xff;
-	if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
-		return;
-	if (t == NFT_MSG_NEWTABLE || t == NFT_MSG_DELTABLE) {
-		struct nftnl_table *tb = nftnl_table_alloc();
-		if (nftnl_table_nlmsg_parse(nlh, tb) < 0 ||
-		    strcmp(nftnl_table_get_str(tb, NFTNL_TABLE_NAME), "corral"))
-			b->parse_ok = false;
-		if (b->n_tables < 3) {
-			b->table_has_flags[b->n_tables] =
-			    nftnl_table_is_set(tb, NFTNL_TABLE_FLAGS);
-			b->table_flags[b->n_tables] =
-			    nftnl_table_get_u32(tb, NFTNL_TABLE_FLAGS);
-		}
-		b->n_tables++;
-		nftnl_table_free(tb);
-	} else if (t == NFT_MSG_NEWCHAIN) {
-		struct nftnl_chain *c = nftnl_chain_alloc();
-		if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
-			b->parse_ok = false;
-		b->chain[b->n_chains++] = c;
-	} else if (t == NFT_MSG_NEWSET) {
-		struct nftnl_set *s = nftnl_set_alloc();
-		if (nftnl_set_nlmsg_parse(nlh, s) < 0)
-			b->parse_ok = false;
-		struct setrec *r = &b->set[b->n_sets++];
-		snprintf(r->name, sizeof r->name, "%s",
-			 nftnl_set_get_str(s, NFTNL_SET_NAME));
-		r->id = nftnl_set_get_u32(s, NFTNL_SET_ID);
-		r->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-		r->key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-		r->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-		if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
-			uint32_t len = 0;
-			const uint8_t *f =
-			    nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &len);
-			for (uint32_t i = 0; i < len && i < 4 && f[i]; i++)
-				r->fields[r->n_fields++] = f[i];
-		}
-		nftnl_set_free(s);
-	} else if (t == NFT_MSG_NEWSETELEM) {
-		struct nftnl_set *s = nftnl_set_alloc();
-		if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0)
-			b->parse_ok = false;
-		struct setrec *r =
-		    set_by_id(b, nftnl_set_get_u32(s, NFTNL_SET_ID));
-		if (!r || strcmp(r->name, nftnl_set_get_str(s, NFTNL_SET_NAME)))
-			b->parse_ok = false;
-		else {
-			nftnl_set_elem_foreach(s, elem_cb, r);
-			r->msgs++;
-		}
-		if (nlh->nlmsg_len > b->max_elem_msg)
-			b->max_elem_msg = nlh->nlmsg_len;
-		nftnl_set_free(s);
-	} else if (t == NFT_MSG_NEWRULE) {
-		struct rulerec *r = &b->rule[b->n_rules++];
-		r->r = nftnl_rule_alloc();
-		if (nftnl_rule_nlmsg_parse(nlh, r->r) < 0)
-			b->parse_ok = false;
-		snprintf(r->chain, sizeof r->chain, "%s",
-			 nftnl_rule_get_str(r->r, NFTNL_RULE_CHAIN));
-		struct nftnl_expr_iter *it = nftnl_expr_iter_create(r->r);
-		for (struct nftnl_expr *e = nftnl_expr_iter_next(it); e;
-		     e = nftnl_expr_iter_next(it)) {
-			size_t l = strlen(r->exprs);
-			snprintf(r->exprs + l, sizeof r->exprs - l, "%s%s",
-				 l ? " " : "",
-				 nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-		}
-		nftnl_expr_iter_destroy(it);
-	}
-}
-
-static void decode(const struct nft_msgbuf *m, struct batch *b)
-{
-	memset(b, 0, sizeof *b);
-	b->seq_ok = b->parse_ok = true;
-	int len = (int)m->len;
-	uint32_t seq = m->seq_first;
-	const struct nlmsghdr *nlh = (const void *)m->buf;
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		if (nlh->nlmsg_seq != seq++)
-			b->seq_ok = false;
-		b->type[b->n_msgs] = nlh->nlmsg_type;
-		b->flags[b->n_msgs] = nlh->nlmsg_flags;
-		b->n_msgs++;
-		decode_msg(b, nlh);
-	}
-	if (len != 0 || seq - 1 != m->seq_last)
-		b->seq_ok = false;
-}
-
-static void batch_free(struct batch *b)
-{
-	for (size_t i = 0; i < b->n_chains; i++)
-		nftnl_chain_free(b->chain[i]);
-	for (size_t i = 0; i < b->n_sets; i++)
-		free(b->set[i].e);
-	for (size_t i = 0; i < b->n_rules; i++)
-		nftnl_rule_free(b->rule[i].r);
-}
-
-static int build(struct pol *x, bool owner, struct nft_msgbuf *m,
-		 struct batch *b)
-{
-	struct nft_opts o = {.owner = owner};
-	int rc = nft_build_ruleset(&x->p, x->r, x->n_r, &o, 1000, m);
-	memset(b, 0, sizeof *b);
-	if (rc == 0)
-		decode(m, b);
-	return rc;
-}
-
-/* Elements of a set as text: "192.0.2.0", "end 192.0.3.0", "a . p-b . q". */
-static const char *elems_str(const struct setrec *s)
-{
-	static char out[4096];
-	size_t l = 0;
-	out[0] = 0;
-	for (size_t i = 0; s && i < s->n && l < sizeof out - 200; i++) {
-		char k[96], e[96];
-		nft_key_str(s->e[i].key, s->e[i].klen, k, sizeof k);
-		if (s->e[i].has_end) {
-			nft_key_str(s->e[i].kend, s->e[i].klen, e, sizeof e);
-			l += (size_t)snprintf(out + l, sizeof out - l,
-					      "%s%s-%s", l ? ", " : "", k, e);
-		} else {
-			l += (size_t)snprintf(
-			    out + l, sizeof out - l, "%s%s%s%s", l ? ", " : "",
-			    s->e[i].flags & NFT_SET_ELEM_INTERVAL_END ? "end "
-								      : "",
-			    k, s->e[i].open ? " open" : "");
-		}
-	}
-	return out;
-}
-
-/* --- tests --- */
 
 static void test_structure(void)
 {
@@ -279,23 +52,29 @@ static void test_structure(void)
 	is_int(b.type[4], T(NFT_MSG_NEWOBJ), "named counter before the rules");
 	is_int(b.n_tables, 3, "three table messages, no other table touched");
 
-	is_int(b.n_chains, 3, "three chains");
+	is_int(b.n_chains, 4, "four chains");
 	static const struct {
-		const char *name;
+		const char *name, *type;
 		uint32_t hook;
-	} ch[] = {{"output", NF_INET_LOCAL_OUT},
-		  {"input", NF_INET_LOCAL_IN},
-		  {"forward", NF_INET_FORWARD}};
-	for (size_t i = 0; i < 3 && i < b.n_chains; i++) {
+		int32_t prio;
+		uint32_t policy;
+	} ch[] = {{"output", "filter", NF_INET_LOCAL_OUT, 0, NF_DROP},
+		  {"input", "filter", NF_INET_LOCAL_IN, 0, NF_DROP},
+		  {"forward", "filter", NF_INET_FORWARD, 0, NF_DROP},
+		  {"dns_redirect", "nat", NF_INET_LOCAL_OUT, -101, NF_ACCEPT}};
+	for (size_t i = 0; i < 4 && i < b.n_chains; i++) {
 		struct nftnl_chain *c = b.chain[i];
 		is_str(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), ch[i].name,
 		       "chain %zu is %s", i, ch[i].name);
 		ok(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == ch[i].hook &&
-		       nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == 0 &&
-		       nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
+		       nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == ch[i].prio &&
+		       nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) ==
+			   ch[i].policy &&
 		       strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
-			      "filter") == 0,
-		   "  filter hook %s priority 0 policy drop", ch[i].name);
+			      ch[i].type) == 0,
+		   "  type %s hook %u priority %d policy %s", ch[i].type,
+		   ch[i].hook, ch[i].prio,
+		   ch[i].policy == NF_DROP ? "drop" : "accept");
 	}
 
 	static const struct {
@@ -306,10 +85,9 @@ static void test_structure(void)
 	    {"net6", NFT_SET_INTERVAL, 8, 16, 0, 0},
 	    {"addr4", NFT_SET_TIMEOUT, 7, 4, 0, 0},
 	    {"addr6", NFT_SET_TIMEOUT, 8, 16, 0, 0},
-	    {"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT,
-	     7 << 6 | 13, 8, 4, 2},
-	    {"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_TIMEOUT,
-	     8 << 6 | 13, 20, 16, 2},
+	    {"port4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 7 << 6 | 13, 8, 4, 2},
+	    {"port6", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8 << 6 | 13, 20, 16,
+	     2},
 	    {"dns4", 0, 7 << 6 | 13, 8, 0, 0},
 	    {"dns6", 0, 8 << 6 | 13, 20, 0, 0},
 	};
@@ -327,54 +105,105 @@ static void test_structure(void)
 		ok(s && s->n == 0 && s->msgs == 0, "  created empty");
 	}
 	ok(set_by_name(&b, "__set%d") != NULL, "anonymous sets for the rules");
+	ok(set_by_name(&b, "addr4_p1") == NULL,
+	   "no port-limited learned sets without port specs");
 
-	size_t out = 0, in = 0;
+	size_t out = 0, in = 0, dns = 0;
 	for (size_t i = 0; i < b.n_rules; i++) {
 		out += strcmp(b.rule[i].chain, "output") == 0;
 		in += strcmp(b.rule[i].chain, "input") == 0;
+		dns += strcmp(b.rule[i].chain, "dns_redirect") == 0;
 	}
-	is_int(out, 14, "14 rules in output");
+	is_int(out, 16, "16 rules in output (no loopback upstream)");
 	is_int(in, 3, "3 rules in input");
-	if (b.n_rules == 17) {
-		is_str(b.rule[0].exprs, "meta cmp immediate", "oif lo accept");
-		is_str(b.rule[1].exprs, "ct bitwise cmp immediate",
+	is_int(dns, 1, "1 rule in dns_redirect");
+	if (b.n_rules == 20) {
+		is_str(
+		    b.rule[0].exprs,
+		    "meta lookup meta cmp payload cmp payload cmp immediate",
+		    "meta l4proto { tcp, udp } ip daddr 127.0.0.1 th dport 53 "
+		    "accept: redirected queries keep their first oif");
+		uint32_t op4, a4 = cmp_u32(expr_at(b.rule[0].r, 5), &op4);
+		uint32_t len6 = 0;
+		const uint8_t *a6 = nftnl_expr_get(expr_at(b.rule[1].r, 5),
+						   NFTNL_EXPR_CMP_DATA, &len6);
+		uint32_t opp, p53 = cmp_u32(expr_at(b.rule[1].r, 7), &opp);
+		ok(a4 == htonl(0x7f000001) && op4 == NFT_CMP_EQ && a6 &&
+		       len6 == 16 && a6[15] == 1 && a6[0] == 0 &&
+		       p53 == htons(53) && opp == NFT_CMP_EQ,
+		   "  and ip6 daddr ::1 th dport 53 accept");
+		is_str(b.rule[2].exprs, "meta cmp immediate", "oif lo accept");
+		is_str(b.rule[3].exprs, "ct bitwise cmp immediate",
 		       "ct state established,related accept");
-		is_str(b.rule[2].exprs, "meta cmp payload lookup immediate",
+		is_str(b.rule[4].exprs, "meta cmp payload lookup immediate",
 		       "icmpv6 type { ... } accept");
-		is_str(b.rule[5].exprs, "meta cmp payload lookup immediate",
+		is_str(b.rule[5].exprs,
+		       "meta cmp meta lookup meta cmp payload payload lookup "
+		       "immediate",
+		       "meta mark M meta l4proto { tcp, udp } ip daddr . th "
+		       "dport @dns4 accept");
+		uint32_t op, v = cmp_u32(expr_at(b.rule[5].r, 1), &op);
+		ok(nftnl_expr_get_u32(expr_at(b.rule[5].r, 0),
+				      NFTNL_EXPR_META_KEY) == NFT_META_MARK &&
+		       v == 0x636f7272 && op == NFT_CMP_EQ,
+		   "  the upstream rule needs meta mark 0x636f7272");
+		is_str(nftnl_expr_get_str(expr_at(b.rule[5].r, 8),
+					  NFTNL_EXPR_LOOKUP_SET),
+		       "dns4", "  and looks up dns4");
+		is_str(b.rule[7].exprs, "meta cmp payload lookup immediate",
 		       "ip daddr @net4 accept");
-		is_str(b.rule[9].exprs,
+		is_str(b.rule[11].exprs,
 		       "meta lookup meta cmp payload payload lookup immediate",
 		       "meta l4proto { tcp, udp } ip daddr . th dport @port4 "
 		       "accept");
-		is_str(b.rule[11].exprs, "objref", "counter name blocked");
-		is_str(b.rule[12].exprs, "meta cmp reject", "tcp reset rule");
-		is_str(b.rule[13].exprs, "reject", "icmpx reject rule");
-		struct nftnl_expr_iter *it =
-		    nftnl_expr_iter_create(b.rule[13].r);
-		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+		is_str(b.rule[13].exprs, "objref", "counter name blocked");
+		is_str(b.rule[14].exprs, "meta cmp reject", "tcp reset rule");
+		is_str(b.rule[15].exprs, "reject", "icmpx reject rule");
+		struct nftnl_expr *e = expr_at(b.rule[15].r, 0);
 		ok(e &&
 		       nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
 			   NFT_REJECT_ICMPX_UNREACH &&
 		       nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) ==
 			   NFT_REJECT_ICMPX_ADMIN_PROHIBITED,
 		   "  reject with icmpx admin-prohibited");
-		nftnl_expr_iter_destroy(it);
-		it = nftnl_expr_iter_create(b.rule[12].r);
-		nftnl_expr_iter_next(it);
-		nftnl_expr_iter_next(it);
-		e = nftnl_expr_iter_next(it);
+		e = expr_at(b.rule[14].r, 2);
 		ok(e && nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
 			    NFT_REJECT_TCP_RST,
 		   "  reject with tcp reset");
-		nftnl_expr_iter_destroy(it);
-		it = nftnl_expr_iter_create(b.rule[5].r);
-		for (int i = 0; i < 4; i++)
-			e = nftnl_expr_iter_next(it);
+		e = expr_at(b.rule[7].r, 3);
 		ok(e && strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
 			       "net4") == 0,
 		   "  the lookup names set net4");
-		nftnl_expr_iter_destroy(it);
+	}
+	struct rulerec *rd = rule_in(&b, "dns_redirect", 0);
+	is_str(rd ? rd->exprs : NULL,
+	       "meta cmp meta lookup payload cmp immediate redir",
+	       "meta mark != M meta l4proto { tcp, udp } th dport 53 redirect "
+	       "to :53");
+	if (rd) {
+		uint32_t op, v = cmp_u32(expr_at(rd->r, 1), &op);
+		ok(v == 0x636f7272 && op == NFT_CMP_NEQ,
+		   "  only packets without the forwarder's mark");
+		v = cmp_u32(expr_at(rd->r, 5), &op);
+		struct nftnl_expr *p = expr_at(rd->r, 4);
+		ok(op == NFT_CMP_EQ && v == htons(53) &&
+		       nftnl_expr_get_u32(p, NFTNL_EXPR_PAYLOAD_BASE) ==
+			   NFT_PAYLOAD_TRANSPORT_HEADER &&
+		       nftnl_expr_get_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET) == 2,
+		   "  to th dport 53");
+		uint32_t len = 0;
+		struct nftnl_expr *im = expr_at(rd->r, 6);
+		const uint16_t *port =
+		    nftnl_expr_get(im, NFTNL_EXPR_IMM_DATA, &len);
+		struct nftnl_expr *rx = expr_at(rd->r, 7);
+		ok(len == 2 && port && *port == htons(53) &&
+		       nftnl_expr_get_u32(im, NFTNL_EXPR_IMM_DREG) ==
+			   nftnl_expr_get_u32(rx,
+					      NFTNL_EXPR_REDIR_REG_PROTO_MIN) &&
+		       nftnl_expr_get_u32(rx, NFTNL_EXPR_REDIR_FLAGS) ==
+			   NF_NAT_RANGE_PROTO_SPECIFIED &&
+		       !nftnl_expr_is_set(rx, NFTNL_EXPR_REDIR_REG_PROTO_MAX),
+		   "  redirected to port 53 of the host itself");
 	}
 	batch_free(&b);
 	nft_msgbuf_free(&m);
@@ -428,18 +257,21 @@ static void test_elements(void)
 	is_str(elems_str(set_by_name(&b, "net6")), "2001:db8::, end 2001:db9::",
 	       "net6: two /33 halves make one /32");
 	is_str(elems_str(set_by_name(&b, "addr4")), "192.0.2.1, 192.0.2.77",
-	       "addr4: deduplicated, an all-ports spec counts as all ports");
+	       "addr4: learned, deduplicated, an all-ports spec counts as all "
+	       "ports");
 	is_str(elems_str(set_by_name(&b, "addr6")), "2001:db8:2::1", "addr6");
+	is_str(elems_str(set_by_name(&b, "addr4_p2")), "198.51.100.5",
+	       "addr4_p2: learned for 443,22 (inside a static network: both)");
+	is_str(elems_str(set_by_name(&b, "addr4_p3")), "203.0.113.1",
+	       "addr4_p3: learned for 20-41,8000, once");
+	is_str(elems_str(set_by_name(&b, "addr6_p1")), "2001:db8:1::5",
+	       "addr6_p1: learned for 443");
+	ok(set_by_name(&b, "addr4_p4") == NULL,
+	   "no set for the spec that covers every port");
 	is_str(elems_str(set_by_name(&b, "port4")),
-	       "198.51.100.0 . 443-198.51.100.4 . 443, "
-	       "198.51.100.5 . 22-198.51.100.5 . 22, "
-	       "198.51.100.5 . 443-198.51.100.5 . 443, "
-	       "198.51.100.6 . 443-198.51.100.255 . 443, "
-	       "203.0.113.1 . 20-203.0.113.1 . 41, "
-	       "203.0.113.1 . 8000-203.0.113.1 . 8000",
-	       "port4: address inside a network split out, ports merged");
-	is_str(elems_str(set_by_name(&b, "port6")),
-	       "2001:db8:1::5 . 443-2001:db8:1::5 . 443", "port6");
+	       "198.51.100.0 . 443-198.51.100.255 . 443",
+	       "port4: only the static network");
+	is_str(elems_str(set_by_name(&b, "port6")), "", "port6: empty");
 	is_str(elems_str(set_by_name(&b, "dns4")), "198.51.100.53 . 53",
 	       "dns4: the upstream once");
 	is_str(elems_str(set_by_name(&b, "dns6")), "2001:db8::53 . 5353",

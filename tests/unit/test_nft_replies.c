@@ -2,6 +2,7 @@
  * dump-like messages, the batch's ACKs and errors judged and explained,
  * and both fuzzed with mutated messages (run it under ASan). */
 #include <errno.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,9 @@ static void sample(struct pol *x)
 	addr(x, "198.51.100.1", 0);
 	addr(x, "198.51.100.2", 0);
 	addr(x, "2001:db8:2::1", 0);
+	uint16_t https = spec(x, "443");
+	addr(x, "198.51.100.9", https);
+	addr(x, "2001:db8::9", https);
 	upstream(x, "198.51.100.53", 53);
 	upstream(x, "2001:db8::53", 5353);
 }
@@ -58,17 +62,22 @@ static void test_show_format(void)
 	is_int(rc, 0, "our own batch parses as a dump");
 	is_str(s,
 	       "table inet corral (owner: none)\n"
-	       "  chain output       policy drop   rules: 14\n"
+	       "  chain output       policy drop   rules: 22\n"
 	       "  chain input        policy drop   rules: 3\n"
 	       "  chain forward      policy drop   rules: 0\n"
+	       "  chain dns_redirect policy accept rules: 1\n"
 	       "  allowed networks   (3)   10.0.0.0/8  192.0.2.0/24  "
 	       "2001:db8::/32\n"
-	       "  allowed addresses  (3)   198.51.100.1  198.51.100.2  "
-	       "2001:db8:2::1\n"
 	       "  port-limited       (2)   198.51.100.3 ports 22,443  "
 	       "203.0.113.0/24 ports 8000-8100\n"
+	       "  learned (dns)      (3)   198.51.100.1 (300s)  198.51.100.2 "
+	       "(300s)  2001:db8:2::1 (300s)\n"
+	       "  learned ports 443  (2)   198.51.100.9 (300s)  2001:db8::9 "
+	       "(300s)\n"
 	       "  dns upstreams      (2)   198.51.100.53  2001:db8::53 port "
-	       "5353\n",
+	       "5353\n"
+	       "  dns redirect       every query to port 53 goes to corral's "
+	       "forwarder (127.0.0.1:53, [::1]:53)\n",
 	       "show summarises it for people");
 	free(s);
 	nft_msgbuf_free(&m);
@@ -82,13 +91,14 @@ static void test_show_format(void)
 	}
 	ok(nft_build_ruleset(&x.p, x.r, x.n_r, NULL, 1, &m) == 0, "build 30");
 	s = show_of(m.buf, m.len, &rc);
-	ok(s && strstr(s,
-		       "  allowed addresses  (30)  198.51.100.1  198.51.100.3"),
+	ok(s && strstr(s, "  learned (dns)      (30)  198.51.100.1 (300s)  "
+			  "198.51.100.3 (300s)"),
 	   "the count, then the items");
 	ok(s && strstr(s, "\n                           198.51.100."),
 	   "continuation lines start under the items");
-	ok(s && strstr(s, "198.51.100.47\n                           ... and 6 "
-			  "more\n"),
+	ok(s &&
+	       strstr(s, "198.51.100.47 (300s)\n                           ... "
+			 "and 6 more\n"),
 	   "24 shown, the rest counted");
 	bool narrow = true;
 	for (char *l = s; l && *l;) {
@@ -260,7 +270,7 @@ static void test_judge(void)
 	len = 0;
 	put_err(
 	    r, &len,
-	    msg_of_type(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, 12),
+	    msg_of_type(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, 20),
 	    ENOENT, 0, NULL);
 	nft_batch_judge(&m, PORTID, r, len, &be, err, sizeof err);
 	is_str(err,
@@ -370,9 +380,82 @@ static void test_fuzz(void)
 	nft_msgbuf_free(&m);
 }
 
+/* A set and its elements as a dump would bring them, with what the
+ * kernel adds (the seconds left) and what a hostile peer might put in. */
+static size_t put_dump(char *buf, const char *set, const uint8_t *udata,
+		       size_t ulen, const uint64_t *left_ms, size_t n)
+{
+	size_t len = 0;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+	    buf, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_MULTI, 1);
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, "corral");
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, set);
+	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_TIMEOUT));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(4));
+	if (udata)
+		mnl_attr_put(nlh, NFTA_SET_USERDATA, ulen, udata);
+	len += NLMSG_ALIGN(nlh->nlmsg_len);
+	nlh = nftnl_nlmsg_build_hdr(buf + len, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+				    NLM_F_MULTI, 2);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "corral");
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	struct nlattr *list =
+	    mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t k[4] = {203, 0, 113, (uint8_t)(i + 1)};
+		struct nlattr *e = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		struct nlattr *key =
+		    mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, 4, k);
+		mnl_attr_nest_end(nlh, key);
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(3600000));
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+				 htobe64(left_ms[i]));
+		mnl_attr_nest_end(nlh, e);
+	}
+	mnl_attr_nest_end(nlh, list);
+	return len + NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static void test_learned_show(void)
+{
+	char buf[4096];
+	uint64_t left[3] = {283000, 1, 3599001};
+	static const uint8_t ud[] = {7,	  11,  'p', 'o', 'r',	 't', 's',
+				     ' ', '4', '4', '3', '\x1b', 0};
+	size_t len = put_dump(buf, "addr4_p3", ud, sizeof ud, left, 3);
+	int rc;
+	char *s = show_of(buf, len, &rc);
+	ok(rc == 0 && s &&
+	       strstr(s, "  learned ports 443? (3)   203.0.113.1 (283s)  "
+			 "203.0.113.2 (1s)  203.0.113.3 (3600s)\n"),
+	   "learned elements with the seconds left, rounded up; the comment "
+	   "made printable");
+	if (s && !strstr(s, "203.0.113.2 (1s)"))
+		printf("# %s", s);
+	free(s);
+	static const uint8_t bad[] = {7, 200, 'x', 'y'};
+	len = put_dump(buf, "addr4_p9", bad, sizeof bad, left, 1);
+	s = show_of(buf, len, &rc);
+	ok(rc == 0 && s && strstr(s, "  learned (addr4_p9) (1)"),
+	   "a comment whose length runs past the userdata is ignored");
+	free(s);
+	len = put_dump(buf, "addr4_p07", NULL, 0, left, 1);
+	s = show_of(buf, len, &rc);
+	ok(rc == 0 && s && !strstr(s, "addr4_p07"),
+	   "a set that is not one of ours is not shown");
+	free(s);
+	len = put_dump(buf, "addr4_p99999", NULL, 0, left, 1);
+	s = show_of(buf, len, &rc);
+	ok(rc == 0 && s && !strstr(s, "learned ("),
+	   "nor one with a port spec beyond 65535");
+	free(s);
+}
+
 int main(void)
 {
 	test_show_format();
+	test_learned_show();
 	test_judge();
 	test_fuzz();
 	return tap_done();

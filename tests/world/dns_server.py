@@ -91,6 +91,7 @@ def parse_zone(text):
 # Hostile modes: the address an injected record claims, and where a
 # wrong-source reply comes from (world service addresses, port 53 unused).
 INJECT_ADDR = "198.51.100.11"
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 WRONG_SRC4 = "198.51.100.12"
 WRONG_SRC6 = "2001:db8:2::12"
 
@@ -285,6 +286,13 @@ def bound_socket(addr, port, kind):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if kind == socket.SOCK_DGRAM:
+        # A burst of a thousand queries must not overflow the default
+        # buffer: the world stands for a resolver that keeps up.
+        try:
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((addr, port))
     if kind == socket.SOCK_STREAM:
         s.listen(64)

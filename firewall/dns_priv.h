@@ -1,0 +1,60 @@
+/* The privileged side of the DNS forwarder: binds the listening sockets,
+ * runs the unprivileged forwarder as a child (restarting it when it dies),
+ * hands it marked upstream sockets, and opens the addresses it asks for
+ * after checking them again against the policy.  Driven by the caller's
+ * poll loop (corral dns now, corral init later). */
+#ifndef CORRAL_DNS_PRIV_H
+#define CORRAL_DNS_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/policy.h"
+#include "dns_fwd.h"
+
+struct dns_expiry; /* address -> when its element times out */
+
+struct dns_priv_stats {
+	uint64_t blocked_queries;   /* names not allowed, refused locally */
+	uint64_t allowed_answers;   /* answers released after their ACK */
+	uint64_t failed_inserts;    /* answers turned into SERVFAIL */
+	uint64_t rejected_requests; /* requests the policy re-check refused */
+	uint64_t restarts;          /* forwarder restarts */
+};
+
+struct dns_priv {
+	const struct policy *p;
+	const char *run_as; /* user the forwarder runs as (NULL: nobody) */
+	struct dns_fwd_sockets listen;
+	int ipc_fd;  /* our end of the socketpair, -1 while no child */
+	pid_t child; /* 0 while none */
+	int nl_fd;   /* netlink socket for element adds, -1 until first use */
+	double child_started; /* monotonic seconds */
+	double next_restart;  /* monotonic seconds; restart backoff */
+	unsigned quick_deaths;
+	struct dns_expiry *exp;
+	struct dns_priv_stats st;
+	double last_blocked_log;
+	unsigned blocked_logged;
+};
+
+/* Binds UDP and TCP on 127.0.0.1:53 and [::1]:53 (IPv6 optional: a box
+ * without ::1 gets a warning), raises RLIMIT_NOFILE and starts the child.
+ * Returns 0, or -1 with err set (nothing left running). */
+int dns_priv_start(struct dns_priv *d, const struct policy *p,
+		   const char *run_as, char *err, size_t errlen);
+/* Call when d->ipc_fd is readable (or hung up). */
+void dns_priv_handle_ipc(struct dns_priv *d);
+/* Call for every child the caller reaped: true when it was the forwarder
+ * (its death is logged and a restart is scheduled). */
+bool dns_priv_child_exited(struct dns_priv *d, pid_t pid, int status);
+/* Call from the loop: restarts the forwarder when due.  Returns the poll
+ * timeout in ms until the next restart is due, or -1 for none pending. */
+int dns_priv_tick(struct dns_priv *d);
+/* Number of learned addresses whose timeout has not passed. */
+size_t dns_priv_live(struct dns_priv *d);
+/* Stops the child and closes everything. */
+void dns_priv_stop(struct dns_priv *d);
+
+#endif
