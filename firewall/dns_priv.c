@@ -276,8 +276,10 @@ static void handle_allow(struct dns_priv *d, const struct ipc_allow_req *rq)
 		uint32_t t = clamp_ttl(d->p, rq->addrs[i].ttl);
 		for (size_t j = 0; j < nspecs; j++) {
 			double cur = dns_expiry_get(d->exp, a, specs[j]);
-			/* Never shorten a timeout already granted to someone. */
-			if (cur >= now + t) {
+			/* Never shorten a timeout already granted to someone, and
+			 * skip the kernel while most of the last one is left: a
+			 * busy name costs no netlink round trip per query. */
+			if (cur >= now + t || (cur - now >= 0.9 * t && cur - now >= 1)) {
 				uint32_t left = (uint32_t)(cur - now);
 				if (left < granted)
 					granted = left ? left : 1;

@@ -259,7 +259,7 @@ assert_reaches() {
 
 @test "hostile upstream replies never crash corral and never open an address" {
 	world_dns_add api.test A 198.51.100.3
-	start "allow api.test injected.test"
+	start "allow api.test injected.test loop1.test"
 	local mode
 	for mode in badptr wrongid wrongsrc; do
 		world_dns_mode "$mode"
@@ -268,6 +268,14 @@ assert_reaches() {
 		run kill -0 "$DNS_PID"
 		assert_success
 	done
+	# A CNAME loop in the upstream's data: no address, no crash.
+	world_dns_mode normal
+	world_dns_add loop1.test CNAME loop2.test
+	world_dns_add loop2.test CNAME loop1.test
+	run qshort loop1.test A
+	refute_output --regexp "(^|[[:space:]])[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+"
+	run kill -0 "$DNS_PID"
+	assert_success
 	world_dns_mode inject
 	run qshort api.test A
 	assert_line "198.51.100.3"
