@@ -1,4 +1,5 @@
 /* corral: one binary, subcommands.  main() only dispatches. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,10 @@
 #include "command.h"
 
 static const struct command *const commands[] = {
+	&cmd_init,
+	&cmd_wait,
+	&cmd_status,
+	&cmd_reload,
 	&cmd_apply,
 	&cmd_show,
 	&cmd_clear,
@@ -51,6 +56,35 @@ void usage_error(const struct command *cmd, const char *fmt, ...)
 	else
 		fputs("usage: corral [--version] [--help] COMMAND [ARGS...]\n", stderr);
 	exit(EXIT_USAGE);
+}
+
+void cmd_getopt_reset(void)
+{
+	opterr = 0;
+	optind = 1;
+}
+
+int cmd_getopt(const struct command *cmd, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts)
+{
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	switch (c) {
+	case 'h':
+		print_command_help(cmd, stdout);
+		exit(EXIT_OK);
+	case ':':
+		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	case '?':
+		usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+	default:
+		return c;
+	}
+}
+
+void cmd_no_operands(const struct command *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 }
 
 int main(int argc, char **argv)

@@ -45,10 +45,9 @@ static int run_dns(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL, *user = NULL;
-	opterr = 0;
-	optind = 1;
+	cmd_getopt_reset();
 	int c;
-	while ((c = getopt_long(argc, argv, "+:c:u:vh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_dns, argc, argv, "+:c:u:vh", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -59,17 +58,9 @@ static int run_dns(int argc, char **argv)
 		case 'v':
 			log_verbose = true;
 			break;
-		case 'h':
-			print_command_help(&cmd_dns, stdout);
-			return EXIT_OK;
-		case ':':
-			usage_error(&cmd_dns, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			usage_error(&cmd_dns, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		usage_error(&cmd_dns, "unexpected argument '%s'", argv[optind]);
+	cmd_no_operands(&cmd_dns, argc, argv);
 
 	char err[512];
 	struct policy p;

@@ -62,10 +62,9 @@ static void parse_args(const struct command *cmd, int argc, char **argv,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	opterr = 0;
-	optind = 1;
+	cmd_getopt_reset();
 	int c;
-	while ((c = getopt_long(argc, argv, "+:c:vh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, argc, argv, "+:c:vh", opts)) != -1) {
 		switch (c) {
 		case 'c':
 			if (!takes_config)
@@ -75,17 +74,9 @@ static void parse_args(const struct command *cmd, int argc, char **argv,
 		case 'v':
 			log_verbose = true;
 			break;
-		case 'h':
-			print_command_help(cmd, stdout);
-			exit(EXIT_OK);
-		case ':':
-			usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	cmd_no_operands(cmd, argc, argv);
 }
 
 static double now_ms(void)

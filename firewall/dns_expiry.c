@@ -4,6 +4,7 @@
  * entries are dropped when the table is rebuilt. */
 #include "dns_expiry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ struct dns_expiry_entry {
 	uint16_t portspec;
 	bool used;
 	double expires; /* monotonic seconds */
+	char name[DNS_NAME_MAX + 1];
 };
 
 struct dns_expiry {
@@ -100,7 +102,8 @@ double dns_expiry_get(struct dns_expiry *x, const struct ipaddr *a,
 }
 
 int dns_expiry_set(struct dns_expiry *x, const struct ipaddr *a,
-		   uint16_t portspec, double expires, double now)
+		   uint16_t portspec, double expires, double now,
+		   const char *name)
 {
 	/* rehash leaves room for 4x the live entries, so this always fits. */
 	if ((x->used + 1) * 2 > x->cap && rehash(x, now) < 0)
@@ -113,7 +116,20 @@ int dns_expiry_set(struct dns_expiry *x, const struct ipaddr *a,
 		x->used++;
 	}
 	e->expires = expires;
+	snprintf(e->name, sizeof e->name, "%s", name ? name : "");
 	return 0;
+}
+
+void dns_expiry_each(const struct dns_expiry *x, double now,
+		     void (*fn)(void *ctx, const struct ipaddr *a,
+				uint16_t portspec, double expires,
+				const char *name),
+		     void *ctx)
+{
+	for (size_t i = 0; i < x->cap; i++)
+		if (x->v[i].used && x->v[i].expires > now)
+			fn(ctx, &x->v[i].addr, x->v[i].portspec, x->v[i].expires,
+			   x->v[i].name);
 }
 
 size_t dns_expiry_live(const struct dns_expiry *x, double now)

@@ -300,7 +300,7 @@ static void handle_allow(struct dns_priv *d, const struct ipc_allow_req *rq)
 		}
 		for (size_t i = 0; i < ne; i++)
 			dns_expiry_set(d->exp, &elems[i].addr, elems[i].portspec,
-				       now + elems[i].timeout, now);
+				       now + elems[i].timeout, now, name);
 	}
 	d->st.allowed_answers++;
 	rep.ok = 1;
@@ -314,6 +314,10 @@ static void handle_blocked(struct dns_priv *d, const struct ipc_blocked *b)
 	if (!memchr(b->name, '\0', sizeof b->name))
 		return;
 	double now = now_s();
+	struct dns_blocked_event *ev = &d->recent[d->recent_next++ % DNS_PRIV_RECENT];
+	snprintf(ev->name, sizeof ev->name, "%s", b->name);
+	ev->qtype = b->qtype;
+	ev->when = now;
 	if (now - d->last_blocked_log >= 1.0) {
 		if (d->blocked_logged > BLOCKED_LOG_PER_SEC)
 			info("... and %u more blocked queries", d->blocked_logged - BLOCKED_LOG_PER_SEC);
@@ -372,6 +376,12 @@ bool dns_priv_child_exited(struct dns_priv *d, pid_t pid, int status)
 		return false;
 	d->child = 0;
 	child_gone(d);
+	if (d->restart_requested) {
+		d->restart_requested = false;
+		d->next_restart = 0;
+		debug("DNS forwarder (pid %d) stopped for a restart", (int)pid);
+		return true;
+	}
 	if (WIFSIGNALED(status))
 		warn("DNS forwarder (pid %d) killed by signal %d: restarting it", (int)pid,
 		     WTERMSIG(status));
@@ -405,6 +415,39 @@ int dns_priv_tick(struct dns_priv *d)
 size_t dns_priv_live(struct dns_priv *d)
 {
 	return d->exp ? dns_expiry_live(d->exp, now_s()) : 0;
+}
+
+void dns_priv_each_live(struct dns_priv *d,
+			void (*fn)(void *ctx, const struct ipaddr *a,
+				   uint16_t portspec, double expires,
+				   const char *name),
+			void *ctx)
+{
+	if (d->exp)
+		dns_expiry_each(d->exp, now_s(), fn, ctx);
+}
+
+void dns_priv_reset_learned(struct dns_priv *d, const struct resolved *v,
+			    size_t n, char (*names)[DNS_NAME_MAX + 1])
+{
+	struct dns_expiry *x = dns_expiry_new();
+	if (!x) /* keep the old map: worst case an extra refresh is skipped */
+		return;
+	double now = now_s();
+	for (size_t i = 0; i < n; i++) {
+		uint32_t t = nft_dyn_clamp(d->p, v[i].ttl);
+		dns_expiry_set(x, &v[i].addr, v[i].portspec, now + t, now, names[i]);
+	}
+	dns_expiry_free(d->exp);
+	d->exp = x;
+}
+
+void dns_priv_restart(struct dns_priv *d)
+{
+	if (d->child > 0) {
+		d->restart_requested = true;
+		child_gone(d); /* EOF on the socketpair: the forwarder exits */
+	}
 }
 
 void dns_priv_stop(struct dns_priv *d)

@@ -12,6 +12,7 @@
 
 #include "../common/policy.h"
 #include "dns_fwd.h"
+#include "resolve.h"
 
 struct dns_expiry; /* address -> when its element times out */
 
@@ -21,6 +22,14 @@ struct dns_priv_stats {
 	uint64_t failed_inserts;    /* answers turned into SERVFAIL */
 	uint64_t rejected_requests; /* requests the policy re-check refused */
 	uint64_t restarts;          /* forwarder restarts */
+};
+
+#define DNS_PRIV_RECENT 8
+
+struct dns_blocked_event {
+	char name[DNS_NAME_MAX + 1];
+	uint16_t qtype;
+	double when; /* monotonic seconds */
 };
 
 struct dns_priv {
@@ -33,10 +42,14 @@ struct dns_priv {
 	double child_started; /* monotonic seconds */
 	double next_restart;  /* monotonic seconds; restart backoff */
 	unsigned quick_deaths;
+	bool restart_requested;
 	struct dns_expiry *exp;
 	struct dns_priv_stats st;
 	double last_blocked_log;
 	unsigned blocked_logged;
+	/* The last blocked queries, newest at recent[(recent_next - 1) % N]. */
+	struct dns_blocked_event recent[DNS_PRIV_RECENT];
+	size_t recent_next;
 };
 
 /* Binds UDP and TCP on 127.0.0.1:53 and [::1]:53 (IPv6 optional: a box
@@ -54,6 +67,18 @@ bool dns_priv_child_exited(struct dns_priv *d, pid_t pid, int status);
 int dns_priv_tick(struct dns_priv *d);
 /* Number of learned addresses whose timeout has not passed. */
 size_t dns_priv_live(struct dns_priv *d);
+/* Calls fn for every learned address still open. */
+void dns_priv_each_live(struct dns_priv *d,
+			void (*fn)(void *ctx, const struct ipaddr *a,
+				   uint16_t portspec, double expires,
+				   const char *name),
+			void *ctx);
+/* After a reload: forget what was learned under the old policy and record
+ * what the new table holds (ttl = seconds left; names[i] opened v[i]). */
+void dns_priv_reset_learned(struct dns_priv *d, const struct resolved *v,
+			    size_t n, char (*names)[DNS_NAME_MAX + 1]);
+/* Stops the forwarder so that it starts again on d->p (after a reload). */
+void dns_priv_restart(struct dns_priv *d);
 /* Stops the child and closes everything. */
 void dns_priv_stop(struct dns_priv *d);
 

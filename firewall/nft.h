@@ -84,6 +84,14 @@ int nft_apply(const struct policy *p, const struct resolved *addrs,
  * Returns 0, 1 when there is no table, -1 on error (err set). */
 int nft_show(FILE *out, char *err, size_t errlen);
 
+/* Reads table inet corral back from the kernel on a fresh socket and
+ * checks that the policy is in force: output, input and forward are base
+ * chains with policy drop, output has rules, DNS is redirected, and (with
+ * owner) the table is owned.  Returns 0, or -1 with err set. */
+int nft_verify(bool owner, char *err, size_t errlen);
+/* Packets the ruleset refused so far (counter "blocked"). */
+int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen);
+
 /* Removes table inet corral.  Returns 0 (also when it was absent) or -1. */
 int nft_clear(char *err, size_t errlen);
 

@@ -87,3 +87,32 @@ setup() {
 	assert_success
 	rm -rf "$dest"
 }
+
+@test "--help lists every command, help CMD works for each" {
+	run "$CORRAL" --help
+	assert_success
+	for c in init wait status reload apply show clear dns; do
+		assert_output --partial "  $c "
+		run "$CORRAL" help "$c"
+		assert_success
+		assert_output --partial "usage: corral $c"
+		run "$CORRAL" --help
+	done
+}
+
+@test "status, wait and reload say when corral init is not running" {
+	export CORRAL_RUN_DIR=$BATS_TEST_TMPDIR/none
+	run "$CORRAL" status
+	assert_failure 1
+	assert_output --partial "corral init is not running"
+	run "$CORRAL" status --json
+	assert_failure 1
+	assert_output --partial '"ready":false'
+	run "$CORRAL" wait --timeout 0.1
+	assert_failure 1
+	assert_output --partial "not ready after"
+	run "$CORRAL" reload
+	assert_failure 1
+	run "$CORRAL" wait --timeout soon
+	assert_failure 2
+}

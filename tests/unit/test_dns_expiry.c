@@ -20,14 +20,14 @@ int main(void)
 	ok(x != NULL, "table made");
 	struct ipaddr a = v4(1), b = v4(2);
 	ok(dns_expiry_get(x, &a, 0) == 0, "unknown address has no expiry");
-	is_int(dns_expiry_set(x, &a, 0, 100, 0), 0, "set");
+	is_int(dns_expiry_set(x, &a, 0, 100, 0, "a.test"), 0, "set");
 	ok(dns_expiry_get(x, &a, 0) == 100, "expiry read back");
 	ok(dns_expiry_get(x, &a, 1) == 0, "another port spec is another key");
 	ok(dns_expiry_get(x, &b, 0) == 0, "another address is another key");
 	struct ipaddr a6 = {.family = AF_INET6};
 	memcpy(a6.b, a.b, 4);
 	ok(dns_expiry_get(x, &a6, 0) == 0, "same bytes, other family: another key");
-	dns_expiry_set(x, &a, 0, 200, 0);
+	dns_expiry_set(x, &a, 0, 200, 0, "a.test");
 	ok(dns_expiry_get(x, &a, 0) == 200, "set again replaces");
 	is_int(dns_expiry_live(x, 150), 1, "one live at t=150");
 	is_int(dns_expiry_live(x, 250), 0, "none live at t=250");
@@ -35,7 +35,7 @@ int main(void)
 	/* Many entries, some expired, force rebuilds. */
 	for (unsigned i = 0; i < 5000; i++) {
 		struct ipaddr c = v4(i);
-		dns_expiry_set(x, &c, (uint16_t)(i % 3), i < 2500 ? 10 : 1000, 20);
+		dns_expiry_set(x, &c, (uint16_t)(i % 3), i < 2500 ? 10 : 1000, 20, "c.test");
 	}
 	is_int(dns_expiry_live(x, 20), 2501, "2500 of 5000 new ones live, plus the first");
 	struct ipaddr c = v4(4999);

@@ -1,0 +1,46 @@
+/* corral init's firewall side: the hooks that bring the container up
+ * closed before CMD runs (config, owned nftables table, DNS forwarder,
+ * read-back check) and keep it closed while it runs (forwarder restarts,
+ * control socket for status, wait and reload). */
+#ifndef CORRAL_FW_BOOT_H
+#define CORRAL_FW_BOOT_H
+
+#include <stdbool.h>
+
+#include "../common/policy.h"
+#include "../firewall/dns_priv.h"
+#include "init.h"
+
+#define CORRAL_RUN_DIR "/run/corral"
+
+/* CORRAL_RUN_DIR from the environment (tests run several inits on one
+ * machine), else /run/corral; and the control socket and state file in it. */
+const char *corral_run_dir(void);
+const char *corral_run_path(const char *file, char *buf, size_t len);
+
+struct fw_boot {
+	const char *config; /* --config, or NULL for the default */
+	const char *run_dir;
+	bool quiet; /* no ready line */
+	struct policy p;
+	int owner_fd; /* the netlink socket that owns table inet corral */
+	struct dns_priv dns;
+	bool dns_up;
+	int ctl_fd;
+	double t0;
+	bool ready;
+};
+
+/* Fills h with the hooks, ctx = b. */
+void fw_boot_hooks(struct fw_boot *b, struct init_hooks *h);
+
+/* Control requests (control.c), answered from init's loop. */
+int control_listen(const char *path, char *err, size_t errlen);
+void control_serve(struct fw_boot *b);
+/* Re-reads the config and swaps the policy atomically (fw_boot.c).
+ * Returns 0, or -1 with err set and the old policy kept. */
+int fw_reload(struct fw_boot *b, char *err, size_t errlen);
+/* Writes "ready", "booting" or "failed: why" to the state file. */
+void fw_write_state(const struct fw_boot *b, const char *state);
+
+#endif

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# shellcheck shell=bats
+# corral init in the test world: the box is closed before CMD runs, stays
+# closed (root in the box cannot undo it), and status, wait and reload work.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '../world/world'
+
+setup_file() { world_setup_file; }
+teardown_file() { world_down; }
+setup() {
+	world_setup_test
+	CONF=$WORLD_DIR/corral.conf
+	RUN=$WORLD_DIR/run
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	chmod 755 "$WORLD_DIR" "$RUN"
+	export CORRAL_RUN_DIR=$RUN
+	INIT_PID=
+	LOG=$WORLD_DIR/init.log
+	world_dns_add api.test A 198.51.100.3
+	world_dns_add api.test AAAA 2001:db8:2::3
+	world_dns_add other.test A 198.51.100.4
+}
+teardown() {
+	if [[ -n ${INIT_PID:-} ]]; then
+		kill -TERM "$INIT_PID" 2>/dev/null || true
+		wait "$INIT_PID" 2>/dev/null || true
+	fi
+	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		echo "--- init log"
+		cat "$LOG" 2>/dev/null || true
+		world_dump
+	fi
+}
+
+conf() { printf '%s\n' "$@" >"$CONF"; }
+
+# init_bg: corral init without CMD in the box, in the background.
+init_bg() {
+	ip netns exec "$BOX" "$CORRAL_BIN" init --config "$CONF" >"$LOG" 2>&1 3>&- &
+	INIT_PID=$!
+}
+
+@test "CMD runs behind the firewall from its first instant" {
+	conf "allow api.test"
+	# The very first thing CMD does is connect: refused, not a timeout.
+	run box "$CORRAL_BIN" init --config "$CONF" -- \
+		curl -q -sS --noproxy '*' --max-time 3 http://198.51.100.4/
+	assert_failure 7
+	assert_output --regexp "corral: ready in [0-9]+ ms: 1 names"
+	run world_reached 198.51.100.4
+	assert_failure
+	# An allowed name works, by name, through the forwarder.
+	run box "$CORRAL_BIN" init --quiet --config "$CONF" -- \
+		curl -q -sS --noproxy '*' --max-time 3 http://api.test/
+	assert_success
+	assert_output --regexp "hello from (198.51.100.3|2001:db8:2::3) 80"
+	# And the policy went away with init.
+	run box nft list tables
+	refute_output --partial corral
+}
+
+@test "an invalid config stops init before CMD runs" {
+	conf "allow api.test" "allow 198.51.100.4/24"
+	run box "$CORRAL_BIN" init --config "$CONF" -- touch "$WORLD_DIR/ran"
+	assert_failure 1
+	assert_output --partial "$CONF:2: '198.51.100.4/24' has host bits set"
+	[ ! -e "$WORLD_DIR/ran" ]
+	run cat "$RUN/state"
+	assert_output --partial "failed: "
+}
+
+@test "root in the box cannot delete, flush or outvote the policy" {
+	conf "allow api.test"
+	init_bg
+	run box "$CORRAL_BIN" wait --timeout 10
+	assert_success
+	run box nft delete table inet corral
+	assert_failure
+	run box nft flush ruleset
+	run box nft list tables
+	assert_output --partial "inet corral"
+	# Another table that accepts everything does not undo corral's drop.
+	box nft add table inet mine
+	box nft add chain inet mine out '{ type filter hook output priority -200; policy accept; }'
+	box nft add rule inet mine out accept
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.4 80
+	assert_failure 7
+	run world_reached 198.51.100.4
+	assert_failure
+	box nft delete table inet mine
+}
+
+@test "corral wait: fails before init, returns once it is ready" {
+	run box "$CORRAL_BIN" wait --timeout 0.3
+	assert_failure 1
+	assert_output --partial "not ready"
+	conf "allow api.test"
+	init_bg
+	run box "$CORRAL_BIN" wait --timeout 10
+	assert_success
+	run box "$CORRAL_BIN" wait --timeout 0
+	assert_success
+}
+
+@test "corral wait reports why init failed" {
+	conf "allow 192.0.2.1/24"
+	run box "$CORRAL_BIN" init --config "$CONF" -- true
+	assert_failure 1
+	run box "$CORRAL_BIN" wait --timeout 2
+	assert_failure 1
+	assert_output --partial "host bits set"
+}
+
+@test "corral status works for an unprivileged user, plain and JSON" {
+	conf "allow api.test *.wild.test 198.51.100.8/29"
+	init_bg
+	box "$CORRAL_BIN" wait --timeout 10
+	box dig +time=2 +tries=1 +short secret.test A || true
+	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status --json
+	assert_success
+	assert_output --partial '"ready":true'
+	assert_output --partial '"backend":"nftables"'
+	assert_output --partial '"names":1'
+	assert_output --partial '"wildcards":1'
+	assert_output --partial '"networks":1'
+	assert_output --regexp '"blocked_queries":[1-9]'
+	assert_output --partial '"name":"secret.test"'
+	assert_output --partial '"allow":"allow secret.test"'
+	/usr/bin/python3 -c 'import json,sys; json.loads(sys.argv[1])' "$output"
+	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status
+	assert_success
+	assert_output --partial "allow secret.test"
+}
+
+@test "reload swaps the policy; an invalid config keeps the old one" {
+	conf "allow api.test"
+	init_bg
+	box "$CORRAL_BIN" wait --timeout 10
+	run box dig +time=2 +tries=1 +short api.test A
+	assert_output "198.51.100.3"
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.4 80
+	assert_failure 7
+	conf "allow api.test" "allow 198.51.100.4"
+	run box "$CORRAL_BIN" reload
+	assert_success
+	run box_http 198.51.100.4 80
+	assert_success
+	# A learned address the new config still allows stays open.
+	run box_http 198.51.100.3 80
+	assert_success
+	conf "allow api.test" "allow 198.51.100.4" "allwo typo.test"
+	run box "$CORRAL_BIN" reload
+	assert_failure 1
+	assert_output --partial "$CONF:3: unknown directive 'allwo'"
+	run box_http 198.51.100.4 80
+	assert_success
+	# Only root may reload.
+	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" reload
+	assert_failure 1
+	assert_output --partial "needs root"
+}
+
+@test "killing the forwarder under init opens nothing, and it comes back" {
+	conf "allow *.wild.test"
+	world_dns_add x.wild.test A 198.51.100.5
+	init_bg
+	box "$CORRAL_BIN" wait --timeout 10
+	fwd=$(pgrep -P "$INIT_PID" -u nobody)
+	[ -n "$fwd" ]
+	kill -KILL "$fwd"
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.5 80
+	assert_failure 7
+	run box dig +time=2 +tries=1 +short x.wild.test A
+	assert_output "198.51.100.5"
+	run box_http 198.51.100.5 80
+	assert_success
+	new=$(pgrep -P "$INIT_PID" -u nobody)
+	[ -n "$new" ] && [ "$new" != "$fwd" ]
+}
