@@ -98,9 +98,14 @@ init_bg() {
 	assert_failure 1
 	assert_output --partial "not ready"
 	conf "allow api.test"
+	# Started before init, wait returns once init is ready.
+	ip netns exec "$BOX" "$CORRAL_BIN" wait --timeout 10 >"$WORLD_DIR/wait.out" 2>&1 3>&- &
+	waiter=$!
+	sleep 0.2
 	init_bg
-	run box "$CORRAL_BIN" wait --timeout 10
-	assert_success
+	wait "$waiter"
+	run box "$CORRAL_BIN" status --json
+	assert_output --partial '"ready":true'
 	run box "$CORRAL_BIN" wait --timeout 0
 	assert_success
 }
