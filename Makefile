@@ -95,12 +95,14 @@ demo: all
 
 bench: all
 	./bench/run $(BUILD)/corral
+	./bench/dns $(BUILD)/corral
+	./bench/init $(BUILD)/corral
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
 
 lint:
-	shellcheck scripts/* tests/run tests/world/*.bash bench/run .ci/run
+	shellcheck -x scripts/* tests/run tests/world/*.bash bench/run bench/dns bench/init .ci/run
 
 clean:
 	rm -rf build
