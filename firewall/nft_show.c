@@ -516,8 +516,7 @@ static int read_all(struct conn *c, struct nft_show_state *s, bool learned)
 	for (size_t i = 0; i < s->n_dyn; i++)
 		if (read_elems(c, &s->dyn[i]) < 0)
 			return -1;
-	if (learned)
-		return 0;
+	/* The counter is cheap and status wants it even in the light read. */
 	nlh = request(c, buf, NFT_MSG_GETOBJ, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, CORRAL_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, NFT_COUNTER_BLOCKED);

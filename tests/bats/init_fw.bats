@@ -124,6 +124,7 @@ init_bg() {
 	init_bg
 	box "$CORRAL_BIN" wait --timeout 10
 	box dig +time=2 +tries=1 +short secret.test A || true
+	BOX_HTTP_TIMEOUT=3 box_http 198.51.100.4 80 || true
 	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status --json
 	assert_success
 	assert_output --partial '"ready":true'
@@ -132,12 +133,14 @@ init_bg() {
 	assert_output --partial '"wildcards":1'
 	assert_output --partial '"networks":1'
 	assert_output --regexp '"blocked_queries":[1-9]'
+	assert_output --regexp '"blocked_connections":[1-9]'
 	assert_output --partial '"name":"secret.test"'
 	assert_output --partial '"allow":"allow secret.test"'
 	/usr/bin/python3 -c 'import json,sys; json.loads(sys.argv[1])' "$output"
 	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status
 	assert_success
 	assert_output --partial "allow secret.test"
+	assert_output --regexp "blocked +[1-9][0-9]* DNS queries, [1-9][0-9]* connection attempts"
 }
 
 @test "reload swaps the policy; an invalid config keeps the old one" {
