@@ -22,7 +22,6 @@
 #include "../firewall/rebind.h"
 #include "../firewall/resolve.h"
 
-#define BOOT_RESOLVE_TIMEOUT_MS 3000
 
 static double now_s(void)
 {
@@ -70,29 +69,6 @@ boot_fail(struct fw_boot *b, const char *fmt, ...)
 	die("%s", msg);
 }
 
-/* Addresses of the allowed names, resolved once so that the first
- * connections do not wait; the forwarder keeps them fresh afterwards. */
-static void resolve_names(struct fw_boot *b, struct resolve_result *r)
-{
-	char err[256];
-	memset(r, 0, sizeof *r);
-	if (!b->p.n_names)
-		return;
-	resolve_set_mark(CORRAL_DNS_MARK);
-	if (resolve_policy(&b->p, BOOT_RESOLVE_TIMEOUT_MS, r, err, sizeof err) < 0) {
-		warn("%s: names open as the forwarder resolves them", err);
-		return;
-	}
-	size_t out = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		const char *range = rebind_range(&r->v[i].addr);
-		if (range && !policy_allows_address(&b->p, &r->v[i].addr))
-			continue;
-		r->v[out++] = r->v[i];
-	}
-	r->n = out;
-}
-
 /* A container's loopback is up; a bare network namespace's is not, and
  * the forwarder listens on it. */
 static void loopback_up(void)
@@ -127,14 +103,12 @@ static int boot(void *ctx)
 		boot_fail(b, "no DNS upstream: add an 'upstream' line to the config or a "
 			  "nameserver to /etc/resolv.conf");
 
-	struct resolve_result r;
-	resolve_names(b, &r);
+	/* No name is resolved here: the forwarder resolves every allowed name
+	 * as soon as it starts (its warm-up), through the same checked path as
+	 * any answer, so ready does not wait for an upstream's round trips. */
 	struct nft_opts o = {.owner = true};
 	b->owner_fd = -1;
-	int rc = nft_apply(&b->p, r.v, r.n, &o, &b->owner_fd, err, sizeof err);
-	size_t n_addrs = r.n;
-	resolve_result_free(&r);
-	if (rc < 0)
+	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
 
 	if (dns_priv_start(&b->dns, &b->p, NULL, err, sizeof err) < 0)
@@ -154,8 +128,8 @@ static int boot(void *ctx)
 	char up[64];
 	ipaddr_str(&b->p.upstreams[0].addr, -1, up, sizeof up);
 	if (!b->quiet)
-		info("ready in %.0f ms: %zu names (%zu addresses), %zu wildcards, %zu networks, DNS via %s",
-	     (now_s() - b->t0) * 1e3, b->p.n_names, n_addrs, b->p.n_wildcards, b->p.n_nets, up);
+		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s",
+		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up);
 	return 0;
 }
 
@@ -276,13 +250,8 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 		warn("reload: %s (the policy in force is unchanged)", err);
 		return -1;
 	}
-	struct fw_boot tmp = {.p = np};
-	struct resolve_result fresh, r = {0};
-	resolve_names(&tmp, &fresh);
+	struct resolve_result r = {0};
 	struct keep_ctx k = {.p = &np, .r = &r, .now = now_s()};
-	for (size_t i = 0; i < fresh.n; i++)
-		keep_push(&k, &fresh.v[i], np.targets[fresh.v[i].target].name);
-	resolve_result_free(&fresh);
 	dns_priv_each_live(&b->dns, keep_live, &k);
 	struct nft_opts o = {.owner = true};
 	int rc = nft_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
