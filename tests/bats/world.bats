@@ -259,18 +259,18 @@ bdig() { box dig +time=1 +tries=1 "@$WORLD_DNS4" "$@"; }
 	assert_line --regexp "^1: lo:"
 	assert_line --regexp "^[0-9]+: $BOX_IF@"
 	# route get asks the kernel only: no packet is sent.
-	run ip -n "$BOX" route get 8.8.8.8
-	assert_output --regexp "^8\.8\.8\.8 via $WORLD_GW4 dev $BOX_IF "
-	run ip -n "$BOX" -6 route get 2001:4860:4860::8888
+	run ip -n "$BOX" route get 198.51.100.250
+	assert_output --regexp "^198\.51\.100\.250 via $WORLD_GW4 dev $BOX_IF "
+	run ip -n "$BOX" -6 route get 2001:db8:ffff::1
 	assert_output --regexp "via $WORLD_GW6 dev $BOX_IF "
 	local devs
 	devs=$({ ip -n "$BOX" route show table all
 		ip -n "$BOX" -6 route show table all; } | grep -o 'dev [^ ]*' | sort -u)
 	assert_equal "$devs" $'dev eth0\ndev lo'
 	# The world itself leads nowhere.
-	run ip -n "$WORLD" route get 8.8.8.8
+	run ip -n "$WORLD" route get 198.51.100.250
 	assert_failure
-	run ip -n "$WORLD" -6 route get 2001:4860:4860::8888
+	run ip -n "$WORLD" -6 route get 2001:db8:ffff::1
 	assert_failure
 }
 

@@ -32,27 +32,27 @@ static void test_pinned_example(void)
 {
 	struct policy p;
 	int rc = parse(&p,
-		       "allow api.openai.com              # a name\n"
-		       "allow *.githubusercontent.com     # wildcard\n"
-		       "allow 140.82.112.0/20             # an IPv4 network\n"
-		       "allow 2606:50c0::/32              # an IPv6 network\n"
-		       "allow github.com ports 22,443     # ports\n"
+		       "allow api.example.test              # a name\n"
+		       "allow *.usercontent.example.test     # wildcard\n"
+		       "allow 192.0.2.128/25             # an IPv4 network\n"
+		       "allow 2001:db8:50::/48              # an IPv6 network\n"
+		       "allow git.example.test ports 22,443     # ports\n"
 		       "upstream 198.51.100.53            # DNS server\n");
 	is_int(rc, 0, "the pinned example parses");
 	is_int(p.n_targets, 5, "five targets");
 	is_int(p.n_names, 2, "two names");
 	is_int(p.n_wildcards, 1, "one wildcard");
 	is_int(p.n_nets, 2, "two networks");
-	is_str(p.targets[0].name, "api.openai.com", "name kept");
+	is_str(p.targets[0].name, "api.example.test", "name kept");
 	is_int(p.targets[0].line, 1, "line number recorded");
-	is_str(p.targets[1].name, "githubusercontent.com", "wildcard stores its suffix");
+	is_str(p.targets[1].name, "usercontent.example.test", "wildcard stores its suffix");
 	is_int(p.targets[1].kind, TARGET_WILDCARD, "wildcard kind");
 	char buf[64];
 	is_str(ipaddr_str(&p.targets[2].addr, p.targets[2].prefix, buf, sizeof buf),
-	       "140.82.112.0/20", "v4 network");
+	       "192.0.2.128/25", "v4 network");
 	is_str(ipaddr_str(&p.targets[3].addr, p.targets[3].prefix, buf, sizeof buf),
-	       "2606:50c0::/32", "v6 network");
-	ok(p.targets[4].portspec != 0, "github.com is port-limited");
+	       "2001:db8:50::/48", "v6 network");
+	ok(p.targets[4].portspec != 0, "git.example.test is port-limited");
 	is_str(portspec_str(&p.portspecs[p.targets[4].portspec], buf, sizeof buf),
 	       "22,443", "ports 22,443");
 	is_int(p.targets[0].portspec, 0, "a bare name allows every port");

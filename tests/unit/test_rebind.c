@@ -41,7 +41,7 @@ int main(void)
 	expect("255.255.255.255", "reserved");
 	expect("192.0.2.7", NULL);
 	expect("198.51.100.3", NULL);
-	expect("8.8.8.8", NULL);
+	expect("192.0.2.200", NULL);
 	expect("::1", "unspecified-or-loopback");
 	expect("::", "unspecified-or-loopback");
 	expect("fd00:9::1", "ULA");
@@ -52,7 +52,7 @@ int main(void)
 	expect("64:ff9b::10.0.0.1", "private");
 	expect("64:ff9b::198.51.100.1", NULL);
 	expect("2001:db8:2::3", NULL);
-	expect("2606:4700::1", NULL);
+	expect("2001:db8:ffff::1", NULL);
 
 	struct policy p = {0};
 	char err[256];
