@@ -617,3 +617,21 @@ bool target_matches_name(const struct target *t, const char *name)
 	size_t nl = strlen(name), sl = strlen(t->name);
 	return nl > sl + 1 && name[nl - sl - 1] == '.' && strcmp(name + nl - sl, t->name) == 0;
 }
+
+socklen_t upstream_sockaddr(const struct upstream *u,
+			    struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (u->addr.family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(u->port);
+		memcpy(&s6->sin6_addr, u->addr.b, 16);
+		return sizeof *s6;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(u->port);
+	memcpy(&s4->sin_addr, u->addr.b, 4);
+	return sizeof *s4;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define POLICY_MAX_UPSTREAMS 8
 #define PORTSPEC_MAX_RANGES 32
@@ -101,6 +102,8 @@ void policy_free(struct policy *p);
 const char *ipaddr_str(const struct ipaddr *a, int prefix, char *buf, size_t len);
 /* Formats a port spec ("22,443,8000-8100"; "" for all ports). */
 const char *portspec_str(const struct portspec *spec, char *buf, size_t len);
+/* The upstream as a socket address for connect()/sendto(); returns its length. */
+socklen_t upstream_sockaddr(const struct upstream *u, struct sockaddr_storage *ss);
 /* Does name (lower case, no trailing dot) match the target's name or wildcard? */
 bool target_matches_name(const struct target *t, const char *name);
 

@@ -30,24 +30,6 @@
 #include "dns_answer.h"
 #include "dns_fwd_int.h"
 
-static socklen_t up_sockaddr(const struct upstream *u,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (u->addr.family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(u->port);
-		memcpy(&s6->sin6_addr, u->addr.b, 16);
-		return sizeof *s6;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(u->port);
-	memcpy(&s4->sin_addr, u->addr.b, 4);
-	return sizeof *s4;
-}
-
 static const struct upstream *cur(const struct fwd *f, const struct query *q)
 {
 	return &f->p->upstreams[q->up];
@@ -116,7 +98,7 @@ static void watch(struct fwd *f, struct query *q, uint32_t events, int op)
 static void udp_send(struct fwd *f, struct query *q)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(cur(f, q), &ss);
+	socklen_t sl = upstream_sockaddr(cur(f, q), &ss);
 	if (connect(q->fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    send(q->fd, q->qbuf, q->qlen, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		hard_fail(f, q, strerror(errno));
@@ -130,7 +112,7 @@ static void udp_send(struct fwd *f, struct query *q)
 static void tcp_begin(struct fwd *f, struct query *q)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(cur(f, q), &ss);
+	socklen_t sl = upstream_sockaddr(cur(f, q), &ss);
 	int fl = fcntl(q->fd, F_GETFL);
 	q->state = QS_TCP;
 	if (fl < 0 || fcntl(q->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||

@@ -125,24 +125,6 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static socklen_t up_sockaddr(const struct upstream *u,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (u->addr.family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(u->port);
-		memcpy(&s6->sin6_addr, u->addr.b, 16);
-		return sizeof *s6;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(u->port);
-	memcpy(&s4->sin_addr, u->addr.b, 4);
-	return sizeof *s4;
-}
-
 static const char *up_str(const struct upstream *u, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -230,7 +212,7 @@ static void attempt(struct ctx *c, struct lookup *l, int64_t now, int give_up)
 		l->attempts++;
 		const struct upstream *u = &c->p->upstreams[l->up];
 		struct sockaddr_storage ss;
-		socklen_t sl = up_sockaddr(u, &ss);
+		socklen_t sl = upstream_sockaddr(u, &ss);
 		int fd = c->udp[u->addr.family == AF_INET6];
 		l->state = Q_UDP;
 		l->deadline = min64(now + ATTEMPT_MS, c->deadline);
@@ -431,7 +413,7 @@ static void start_tcp(struct ctx *c, struct lookup *l, int64_t now)
 {
 	const struct upstream *u = &c->p->upstreams[l->up];
 	struct sockaddr_storage ss;
-	socklen_t sl = up_sockaddr(u, &ss);
+	socklen_t sl = upstream_sockaddr(u, &ss);
 	char b[64];
 	debug("%s: truncated reply, asking %s over TCP", l->name,
 	      up_str(u, b, sizeof b));

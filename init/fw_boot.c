@@ -17,9 +17,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "../firewall/dns_ipc.h"
 #include "../firewall/nft.h"
-#include "../firewall/rebind.h"
 #include "../firewall/resolve.h"
 
 
