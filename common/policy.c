@@ -4,6 +4,8 @@
  *   upstream ADDR[:PORT]...        DNS server(s) corral itself asks
  *
  *   ttl-min SECONDS / ttl-max SECONDS   bounds on how long a learned address stays open
+ *   sandbox auto|nested|full-access     how agents sandbox their commands (issue 5)
+ *   keep-caps CAP[,CAP...]              capabilities the child keeps (issue 4)
  *
  * One directive per line, '#' starts a comment.  A config error stops
  * everything: nothing is applied from a config that does not parse. */
@@ -379,7 +381,31 @@ static int parse_line(struct policy *p, uint16_t file, uint32_t lineno, char *li
 			p->ttl_max = (uint32_t)v;
 		return 0;
 	}
-	return fail(err, errlen, "unknown directive '%s' (known: allow, upstream, ttl-min, ttl-max)",
+	if (strcmp(words[0], "sandbox") == 0) {
+		static const char *const modes[] = {"auto", "nested", "full-access"};
+		for (size_t m = 0; n == 2 && m < sizeof modes / sizeof modes[0]; m++)
+			if (strcmp(words[1], modes[m]) == 0) {
+				p->sandbox = (enum sandbox_mode)m;
+				p->sandbox_file = file;
+				p->sandbox_line = lineno;
+				return 0;
+			}
+		return fail(err, errlen, "'sandbox' needs one of auto, nested, full-access");
+	}
+	if (strcmp(words[0], "keep-caps") == 0) {
+		if (n != 2)
+			return fail(err, errlen, "'keep-caps' needs one list, e.g. keep-caps net_raw,sys_admin");
+		char *dup = strdup(words[1]);
+		if (!dup)
+			return fail(err, errlen, "out of memory");
+		free(p->keep_caps);
+		p->keep_caps = dup;
+		p->keep_caps_file = file;
+		p->keep_caps_line = lineno;
+		return 0;
+	}
+	return fail(err, errlen,
+		    "unknown directive '%s' (known: allow, upstream, ttl-min, ttl-max, sandbox, keep-caps)",
 		    words[0]);
 }
 
@@ -576,6 +602,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);
+	free(p->keep_caps);
 	memset(p, 0, sizeof *p);
 }
 

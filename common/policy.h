@@ -54,6 +54,8 @@ struct upstream {
 	uint16_t port; /* host order, 53 unless given */
 };
 
+enum sandbox_mode { SANDBOX_AUTO = 0, SANDBOX_NESTED, SANDBOX_FULL_ACCESS };
+
 struct policy {
 	struct target *targets;
 	size_t n_targets, cap_targets;
@@ -67,6 +69,17 @@ struct policy {
 	/* Bounds on how long an address learned from DNS stays open (seconds):
 	 * the element timeout is the record's TTL clamped to [ttl_min, ttl_max]. */
 	uint32_t ttl_min, ttl_max;
+	/* `sandbox auto|nested|full-access` (issue 5); sandbox_line is 0 when the
+	 * config does not say, so a forced mode's error can name its line. */
+	enum sandbox_mode sandbox;
+	uint32_t sandbox_line;
+	uint16_t sandbox_file;
+	/* `keep-caps CAP,...`: capabilities the child keeps in its bounding set
+	 * (net_admin, net_raw and sys_admin are dropped by default).  Kept as
+	 * text: init parses it (init_caps_parse) and names file:line on error. */
+	char *keep_caps;
+	uint32_t keep_caps_line;
+	uint16_t keep_caps_file;
 	size_t n_names, n_wildcards, n_nets; /* counts by kind */
 };
 

@@ -97,6 +97,13 @@ static int boot(void *ctx)
 				    .env_allow = getenv("CORRAL_ALLOW")};
 	if (policy_load(&b->p, &src, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
+	if (b->p.keep_caps && b->drop_caps) {
+		uint64_t keep = 0;
+		if (init_caps_parse(b->p.keep_caps, &keep, err, sizeof err) < 0)
+			boot_fail(b, "%s:%u: keep-caps: %s", b->p.files[b->p.keep_caps_file],
+				  b->p.keep_caps_line, err);
+		*b->drop_caps &= ~keep;
+	}
 	if (b->p.n_upstreams == 0)
 		boot_fail(b, "no DNS upstream: add an 'upstream' line to the config or a "
 			  "nameserver to /etc/resolv.conf");

@@ -22,6 +22,9 @@ struct fw_boot {
 	const char *config; /* --config, or NULL for the default */
 	const char *run_dir;
 	bool quiet; /* no ready line */
+	/* init's drop set: the config's keep-caps takes bits out of it at boot,
+	 * before the child is forked.  NULL: the config may not change it. */
+	uint64_t *drop_caps;
 	struct policy p;
 	int owner_fd; /* the netlink socket that owns table inet corral */
 	struct dns_priv dns;

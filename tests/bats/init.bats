@@ -484,6 +484,22 @@ echo "pid=$1 pgrp=$5 tpgid=$8"'
 	(((bits >> 21 & 1) == 0))
 }
 
+@test "keep-caps in the config keeps them; a bad one names file:line" {
+	printf 'keep-caps net_raw\n' >>"$T/corral.conf"
+	run unshare --pid --fork --mount-proc "$CORRAL" init -- grep ^CapBnd /proc/self/status
+	assert_success
+	bits=$(cap_bits "$output")
+	(((bits >> 12 & 1) == 0))
+	(((bits >> 13 & 1) == 1))
+	(((bits >> 21 & 1) == 0))
+	printf 'keep-caps net_raw,frobnicate\n' >>"$T/corral.conf"
+	run unshare --pid --fork --mount-proc "$CORRAL" init -- echo ran
+	assert_failure 1
+	assert_output --partial "corral.conf:3: keep-caps: "
+	assert_output --partial "frobnicate"
+	refute_output --partial "ran"
+}
+
 @test "an init that cannot drop the capabilities refuses to start CMD" {
 	# Without cap_setpcap, init cannot shrink CMD's bounding set.
 	run capsh --drop=cap_setpcap -- -c "'$CORRAL' init -- echo ran"

@@ -225,7 +225,29 @@ static void test_load(void)
 	is_int(rc, 0, "ttl-min/ttl-max parse");
 	is_int(p.ttl_min, 5, "ttl-min read");
 	is_int(p.ttl_max, 86400, "ttl-max read");
+	is_int(p.sandbox, SANDBOX_AUTO, "sandbox defaults to auto");
+	ok(p.keep_caps == NULL, "no keep-caps by default");
 	policy_free(&p);
+
+	fp = fopen(path, "w");
+	fputs("allow main.test\nsandbox full-access\nkeep-caps net_raw,sys_admin\n", fp);
+	fclose(fp);
+	rc = policy_load(&p, &src, err, sizeof err);
+	is_int(rc, 0, "sandbox and keep-caps parse");
+	is_int(p.sandbox, SANDBOX_FULL_ACCESS, "sandbox full-access read");
+	is_int(p.sandbox_line, 2, "sandbox line kept for messages");
+	ok(p.keep_caps && strcmp(p.keep_caps, "net_raw,sys_admin") == 0, "keep-caps text kept");
+	is_int(p.keep_caps_line, 3, "keep-caps line kept for messages");
+	policy_free(&p);
+	fp = fopen(path, "w");
+	fputs("allow main.test\nsandbox maybe\n", fp);
+	fclose(fp);
+	rc = policy_load(&p, &src, err, sizeof err);
+	ok(rc == -1 && strstr(err, "corral.conf:2: 'sandbox' needs one of auto, nested, full-access"),
+	   "bad sandbox mode names file:line (%s)", err);
+	fp = fopen(path, "w");
+	fputs("allow main.test\n", fp);
+	fclose(fp);
 
 	src.env_allow = "good.test,bad_.-x";
 	unlink(f);
