@@ -37,6 +37,10 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 MAIN_OBJ := $(BUILD)/obj/common/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# Small programs the integration tests run (tests/helpers/NAME.c ->
+# $(BUILD)/helpers/NAME), e.g. one that tries a syscall and prints the errno.
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
 .PHONY: all install uninstall test check unit asan demo bench fuzz clean format lint deps
 
@@ -57,7 +61,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libcorral.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS)
 
-unit: $(UNIT_BINS)
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libcorral.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcorral.a $(LDLIBS)
+
+unit: $(UNIT_BINS) $(HELPER_BINS)
 
 install: $(BUILD)/corral
 	install -d $(DESTDIR)$(PREFIX)/sbin

@@ -1,0 +1,35 @@
+/* corral probe: can bubblewrap build a nested sandbox in this container?
+ * Every check is a real attempt made in a short-lived child, not a sysctl
+ * read, because seccomp, AppArmor and the user-namespace limits each say
+ * "no" in their own way and only trying tells them apart. */
+#ifndef CORRAL_SANDBOX_PROBE_H
+#define CORRAL_SANDBOX_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROBE_MAX_CHECKS 16
+
+struct probe_check {
+	const char *name; /* stable identifier, e.g. "user-namespace" */
+	bool ok;
+	bool needed;      /* nesting is impossible when a needed check fails */
+	char detail[256]; /* what was seen, e.g. "bwrap 0.8.0" or the errno */
+	char fix[256];    /* what to change when !ok, "" when ok */
+};
+
+struct probe_result {
+	bool nested; /* every needed check passed: bwrap can nest here */
+	size_t n_checks;
+	struct probe_check checks[PROBE_MAX_CHECKS];
+};
+
+/* Runs every check.  bwrap is looked up on PATH unless bwrap_path is given.
+ * Never dies: a check that cannot even be attempted is a failed check. */
+void probe_run(struct probe_result *r, const char *bwrap_path);
+
+/* The first failed needed check (the reason nesting is impossible), or NULL
+ * when r->nested. */
+const struct probe_check *probe_blocker(const struct probe_result *r);
+
+#endif
