@@ -7,19 +7,10 @@
 # are its own and die with it.
 # shellcheck disable=SC2016
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-bats_require_minimum_version 1.5.0
+load 'sandbox_common'
 
 setup() {
-	CORRAL=${CORRAL_BIN:?CORRAL_BIN is set by tests/run}
-	DENY_NS=$(dirname "$CORRAL")/helpers/deny_ns
-	if ((EUID != 0)); then
-		[[ ${CI:-} == true ]] && fail "corral probe tests need root"
-		skip "needs root"
-	fi
-	need bwrap unshare setpriv python3
-	[[ -x $DENY_NS ]] || fail "missing $DENY_NS: run make unit"
+	sandbox_setup bwrap unshare setpriv python3
 	# A copy every user can run (the build tree may be private).
 	T=$(mktemp -d)
 	chmod 755 "$T"
@@ -30,15 +21,6 @@ setup() {
 teardown() {
 	[[ -n ${T:-} ]] && rm -rf "$T"
 	true
-}
-
-need() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null && continue
-		[[ ${CI:-} == true ]] && fail "missing prerequisite: $c"
-		skip "missing $c"
-	done
 }
 
 # probe_json_is EXPR: the JSON in $output parses, has nested and checks
