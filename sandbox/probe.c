@@ -86,22 +86,26 @@ static void child_reset(void)
 #endif
 }
 
-/* Runs argv with stdout and stderr in out (the first outlen-1 bytes).
- * Returns the wait status, or -1 if it could not run or was killed. */
-static int run_capture(char *const argv[], char *out, size_t outlen)
+/* A tool running with its stdout and stderr on a pipe. */
+struct capture {
+	pid_t pid;
+	int fd;
+	double deadline;
+};
+
+static bool capture_start(char *const argv[], struct capture *cap)
 {
-	out[0] = '\0';
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -1;
-	double deadline = probe_now_ms() + PROBE_CHILD_TIMEOUT_MS;
-	pid_t pid = fork();
-	if (pid < 0) {
+		return false;
+	cap->deadline = probe_now_ms() + PROBE_CHILD_TIMEOUT_MS;
+	cap->pid = fork();
+	if (cap->pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return -1;
+		return false;
 	}
-	if (pid == 0) {
+	if (cap->pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
@@ -112,14 +116,22 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		_exit(127);
 	}
 	close(fds[1]);
+	cap->fd = fds[0];
+	return true;
+}
+
+/* What it printed (the first outlen-1 bytes) and its wait status, or -1
+ * if it was killed at the deadline. */
+static int capture_finish(struct capture *cap, char *out, size_t outlen)
+{
 	size_t off = 0;
 	for (;;) {
-		int left = (int)(deadline - probe_now_ms());
-		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+		int left = (int)(cap->deadline - probe_now_ms());
+		struct pollfd pf = {.fd = cap->fd, .events = POLLIN};
 		if (left <= 0 || poll(&pf, 1, left) <= 0)
 			break;
 		char buf[256];
-		ssize_t n = read(fds[0], buf, sizeof buf);
+		ssize_t n = read(cap->fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -130,8 +142,16 @@ static int run_capture(char *const argv[], char *out, size_t outlen)
 		off += take;
 	}
 	out[off] = '\0';
-	close(fds[0]);
-	return probe_reap(pid, deadline);
+	close(cap->fd);
+	return probe_reap(cap->pid, cap->deadline);
+}
+
+static int run_capture(char *const argv[], char *out, size_t outlen)
+{
+	struct capture cap;
+	out[0] = '\0';
+	return capture_start(argv, &cap) ? capture_finish(&cap, out, outlen)
+					 : -1;
 }
 
 /* bwrap_path, or the first executable bwrap on PATH. */
@@ -278,18 +298,10 @@ static void check_nnp_seccomp(struct probe_result *r, const struct probe_env *e)
 }
 
 /* The last word: bwrap itself builds a sandbox like the agents' and runs
- * true in it. */
-static void check_bwrap_run(struct probe_result *r, char *path, bool found)
+ * true in it.  It is the slowest check (an exec and bwrap's whole setup),
+ * so it runs while the others are made. */
+static bool bwrap_run_start(char *path, struct capture *cap)
 {
-	struct probe_check *c = probe_add(r, "bwrap-run", true);
-	if (!c)
-		return;
-	if (!found) {
-		c->ok = false;
-		c->skipped = true;
-		PROBE_SET(c->detail, "not attempted: no bwrap");
-		return;
-	}
 	char *argv[] = {path,
 			(char *)"--unshare-all",
 			(char *)"--unshare-user",
@@ -307,8 +319,23 @@ static void check_bwrap_run(struct probe_result *r, char *path, bool found)
 			(char *)"--",
 			(char *)"true",
 			NULL};
-	char out[256];
-	int status = run_capture(argv, out, sizeof out);
+	return capture_start(argv, cap);
+}
+
+static void check_bwrap_run(struct probe_result *r, bool found, bool started,
+			    struct capture *cap)
+{
+	struct probe_check *c = probe_add(r, "bwrap-run", true);
+	char out[256] = "";
+	int status = started ? capture_finish(cap, out, sizeof out) : -1;
+	if (!c)
+		return;
+	if (!found) {
+		c->ok = false;
+		c->skipped = true;
+		PROBE_SET(c->detail, "not attempted: no bwrap");
+		return;
+	}
 	out[strcspn(out, "\n")] = '\0';
 	if (status == 0) {
 		PROBE_SET(c->detail, "bwrap --unshare-all --ro-bind / / --proc "
@@ -318,6 +345,7 @@ static void check_bwrap_run(struct probe_result *r, char *path, bool found)
 	c->ok = false;
 	PROBE_SET(c->detail, "%s",
 		  out[0]       ? out
+		  : !started   ? "bwrap could not be started"
 		  : status < 0 ? "bwrap hung and was killed"
 			       : "bwrap failed");
 	PROBE_SET(c->fix, "fix the failed checks above");
@@ -331,10 +359,12 @@ void probe_run(struct probe_result *r, const char *bwrap_path)
 	probe_env_read(&e);
 	char path[PATH_MAX];
 	bool found = find_bwrap(bwrap_path, path, sizeof path);
+	struct capture bwrap_run;
+	bool started = found && bwrap_run_start(path, &bwrap_run);
 	check_bwrap(r, path, found);
 	probe_namespaces(r, &e);
 	check_nnp_seccomp(r, &e);
-	check_bwrap_run(r, path, found);
+	check_bwrap_run(r, found, started, &bwrap_run);
 	r->nested = probe_blocker(r) == NULL;
 	r->elapsed_ms = probe_now_ms() - t0;
 }
