@@ -192,6 +192,12 @@ void probe_explain(struct probe_check *c, const struct probe_env *e,
 				  "bind /proc instead of mounting a new one");
 		return;
 	}
+	if (err == ENOENT && strstr(what, "/tmp")) {
+		PROBE_SET(c->detail, "%s: %s", what, strerror(err));
+		PROBE_SET(c->fix, "create /tmp in the image: bwrap builds its "
+				  "root there");
+		return;
+	}
 	if (strncmp(what, "seccomp", 7) == 0) {
 		PROBE_SET(c->detail, "%s: %s", what, strerror(err));
 		PROBE_SET(c->fix, err == EINVAL

@@ -93,6 +93,8 @@ static void test_explain(void)
 	c = explain(&e, "making / slave", EACCES);
 	ok(strstr(c.detail, "AppArmor profile docker-default") != NULL,
 	   "mount EACCES under AppArmor: %s", c.detail);
+	c = explain(&e, "mount tmpfs on /tmp", ENOENT);
+	ok(strstr(c.fix, "create /tmp") != NULL, "no /tmp: %s", c.fix);
 	c = explain(&e, "seccomp filter", EINVAL);
 	ok(strstr(c.fix, "CONFIG_SECCOMP_FILTER") != NULL, "seccomp EINVAL: %s",
 	   c.fix);
