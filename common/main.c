@@ -16,6 +16,8 @@ static const struct command *const commands[] = {
 	&cmd_show,
 	&cmd_clear,
 	&cmd_dns,
+	&cmd_sandbox,
+	&cmd_seccomp_profile,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
