@@ -167,6 +167,25 @@ static int explain_failure(void)
 	return EXIT_NO_SANDBOX;
 }
 
+static volatile sig_atomic_t bwrap_pid;
+
+/* SIGTERM, SIGINT, SIGHUP: passed to bwrap, whose end (--die-with-parent)
+ * ends CMD; corral still waits for it and cleans up. */
+static void forward_signal(int sig)
+{
+	if (bwrap_pid > 0)
+		kill((pid_t)bwrap_pid, sig);
+}
+
+static void forward_signals(void)
+{
+	struct sigaction sa = {.sa_handler = forward_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
 {
 	pid_t parent = getpid();
@@ -194,6 +213,14 @@ static int run_sandbox(int argc, char **argv)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		die_errno("sandbox: the current directory");
+	bool root_writable = strcmp(cwd, "/") == 0;
+	for (size_t i = 0; i < o.write.n; i++)
+		root_writable |= strcmp(o.write.v[i], "/") == 0;
+	if (root_writable) {
+		log_msg(NULL, "sandbox: refusing to make / writable: run it "
+			      "from the project's directory");
+		return EXIT_NO_SANDBOX;
+	}
 	struct strv deny = {0};
 	if (deny_read_find((const char *const *)o.deny_globs.v, o.deny_globs.n,
 			   cwd, &deny) < 0)
@@ -233,6 +260,8 @@ static int run_sandbox(int argc, char **argv)
 		die("out of memory");
 
 	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, started[1]);
+	bwrap_pid = pid;
+	forward_signals();
 	close(started[1]);
 	int status = 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -82,7 +82,8 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	echo deep >deep/er/prod.env
 	echo fine >deep/er/readme
 	echo key >secrets/id
-	run "$CORRAL" sandbox --deny-read '**/*.env' --deny-read 'secrets' -- \
+	mkdir "$U/tmp"
+	run env TMPDIR="$U/tmp" "$CORRAL" sandbox --deny-read '**/*.env' --deny-read 'secrets' -- \
 		sh -c 'cat .env; cat deep/er/prod.env; ls secrets; cat deep/er/readme'
 	assert_line --partial ".env: Permission denied"
 	assert_line --partial "prod.env: Permission denied"
@@ -91,10 +92,10 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	refute_output --partial "top"
 	refute_output --partial "deep"$'\n'
 	refute_output --partial "key"
-	# Nothing left behind, and the files are intact outside.
+	# The files are intact outside, the stand-ins are gone.
 	[[ $(cat .env) == top ]]
-	run ls /tmp
-	refute_output --partial "corral-sandbox-"
+	run ls -A "$U/tmp"
+	assert_output ""
 }
 
 @test "denied syscalls fail inside, and the same calls reach the kernel outside" {
@@ -163,6 +164,27 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	run "$CORRAL" sandbox
 	assert_equal "$status" 2
 	assert_output --partial "usage: corral sandbox"
+}
+
+@test "SIGTERM to corral ends the sandboxed command; / is never made writable" {
+	"$CORRAL" sandbox -- sh -c 'echo up >started; exec sleep 31.7' &
+	local pid=$!
+	for _ in $(seq 50); do [[ -e started ]] && break; sleep 0.1; done
+	[[ -e started ]] || fail "the command did not start"
+	pgrep -f 'sleep 31[.]7' >/dev/null
+	kill -TERM "$pid"
+	run wait "$pid"
+	assert_equal "$status" 143
+	sleep 0.2
+	run pgrep -f 'sleep 31[.]7'
+	assert_failure
+	cd /
+	run "$CORRAL" sandbox -- true
+	assert_equal "$status" 125
+	assert_output --partial "refusing to make / writable"
+	cd "$U/work"
+	run "$CORRAL" sandbox --write / -- true
+	assert_equal "$status" 125
 }
 
 @test "the command gets a new PID namespace, no capabilities and no extra fds" {
