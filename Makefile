@@ -105,6 +105,7 @@ bench: all
 	./bench/run $(BUILD)/corral
 	./bench/dns $(BUILD)/corral
 	./bench/init $(BUILD)/corral
+	./bench/sandbox $(BUILD)/corral
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)

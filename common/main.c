@@ -17,6 +17,8 @@ static const struct command *const commands[] = {
 	&cmd_clear,
 	&cmd_dns,
 	&cmd_probe,
+	&cmd_sandbox,
+	&cmd_seccomp_profile,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,282 @@
+/* corral sandbox: runs a command under bubblewrap with a seccomp filter,
+ * or fails; it never runs the command unsandboxed.
+ *
+ * To tell bwrap's own failure (it could not build the sandbox) from the
+ * command's, bwrap runs corral itself first ("sandbox --started-fd N"),
+ * already inside the sandbox and under the filter: it writes one byte to
+ * a pipe and execs the command.  No byte means the sandbox was never
+ * built, and only then is the (slower) probe run to say why. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/command.h"
+#include "../common/log.h"
+#include "probe.h"
+#include "sandbox.h"
+#include "syscall_policy.h"
+
+/* The sandbox could not be built (the reason is printed). */
+#define EXIT_NO_SANDBOX 125
+#define EXIT_CANNOT_RUN 126
+#define EXIT_NOT_FOUND	127
+
+static int run_sandbox(int argc, char **argv);
+
+const struct command cmd_sandbox = {
+    .name = "sandbox",
+    .usage = "corral sandbox [--write PATH]... [--deny-read GLOB]... "
+	     "[--network] [--] CMD [ARGS...]",
+    .summary = "run a command in a bubblewrap sandbox with a seccomp filter",
+    .help =
+	"The root is read-only; the current directory and each --write PATH\n"
+	"are writable, except .git, .codex, .claude and .devcontainer inside\n"
+	"them.  New user, PID, IPC, UTS and network namespaces, a seccomp\n"
+	"filter (no ptrace, io_uring, bpf, keyrings, perf, userfaultfd,\n"
+	"kexec, modules; only AF_UNIX sockets).\n\n"
+	"  -w, --write PATH       also writable (repeatable)\n"
+	"  -d, --deny-read GLOB   hide matching files and directories; a\n"
+	"                         relative GLOB is matched below the current\n"
+	"                         directory, ** spans directories: '**/*.env'\n"
+	"  -n, --network          keep the network (AF_INET, AF_INET6 and\n"
+	"                         AF_NETLINK sockets allowed)\n\n"
+	"Exit status: CMD's own; 128+N when CMD was killed by signal N; 125\n"
+	"the sandbox could not be built (the reason and the fix are printed;\n"
+	"CMD never ran); 126 CMD could not be run; 127 CMD not found; 2 usage\n"
+	"error.\n",
+    .run = run_sandbox,
+};
+
+/* Inside the sandbox: say "started", then become CMD. */
+static int exec_started(int fd, char **cmd)
+{
+	while (write(fd, "1", 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+	execvp(cmd[0], cmd);
+	int err = errno;
+	log_msg(NULL, "sandbox: %s: %s", cmd[0], strerror(err));
+	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+struct options {
+	struct strv write, deny_globs;
+	bool network;
+	int started_fd;
+};
+
+static void parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"write", required_argument, NULL, 'w'},
+	    {"deny-read", required_argument, NULL, 'd'},
+	    {"network", no_argument, NULL, 'n'},
+	    {"started-fd", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	cmd_getopt_reset();
+	int c;
+	while ((c = cmd_getopt(&cmd_sandbox, argc, argv, "+:w:d:nh",
+			       longopts)) != -1) {
+		switch (c) {
+		case 'w': {
+			char *real = realpath(optarg, NULL);
+			if (!real)
+				usage_error(&cmd_sandbox, "--write %s: %s",
+					    optarg, strerror(errno));
+			if (strv_add(&o->write, real) < 0)
+				die("out of memory");
+			free(real);
+			break;
+		}
+		case 'd':
+			if (!*optarg)
+				usage_error(&cmd_sandbox,
+					    "--deny-read needs a glob");
+			if (strv_add(&o->deny_globs, optarg) < 0)
+				die("out of memory");
+			break;
+		case 'n':
+			o->network = true;
+			break;
+		case 'S':
+			o->started_fd = atoi(optarg);
+			break;
+		}
+	}
+	if (optind >= argc)
+		usage_error(&cmd_sandbox, "no command given");
+}
+
+/* The mode-000 stand-ins for hidden files and directories, in a private
+ * directory removed when the sandbox ends. */
+static char *make_standins(char *file, char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *base = malloc(len);
+	if (!base)
+		die("out of memory");
+	snprintf(base, len, "%s/corral-sandbox-XXXXXX",
+		 tmp && *tmp == '/' ? tmp : "/tmp");
+	if (!mkdtemp(base))
+		die_errno("sandbox: creating %s", base);
+	snprintf(file, len, "%s/file", base);
+	snprintf(dir, len, "%s/dir", base);
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0 || mkdir(dir, 0) < 0)
+		die_errno("sandbox: creating %s", file);
+	close(fd);
+	return base;
+}
+
+static void remove_standins(char *base, const char *file, const char *dir)
+{
+	if (!base)
+		return;
+	unlink(file);
+	rmdir(dir);
+	rmdir(base);
+	free(base);
+}
+
+/* bwrap never got to run CMD: say why, from the probe. */
+static int explain_failure(void)
+{
+	struct probe_result r;
+	probe_run(&r, NULL);
+	const struct probe_check *b = probe_blocker(&r);
+	if (b)
+		log_msg(NULL,
+			"sandbox: cannot build the sandbox, the command did "
+			"not run: %s: %s; fix: %s",
+			b->name, b->detail, b->fix);
+	else
+		log_msg(NULL,
+			"sandbox: bwrap failed to build the sandbox "
+			"(its message is above); the command did not run");
+	return EXIT_NO_SANDBOX;
+}
+
+static volatile sig_atomic_t bwrap_pid;
+
+/* SIGTERM, SIGINT, SIGHUP: passed to bwrap, whose end (--die-with-parent)
+ * ends CMD; corral still waits for it and cleans up. */
+static void forward_signal(int sig)
+{
+	if (bwrap_pid > 0)
+		kill((pid_t)bwrap_pid, sig);
+}
+
+static void forward_signals(void)
+{
+	struct sigaction sa = {.sa_handler = forward_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* bwrap, and with it the sandbox, goes when corral goes. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_NO_SANDBOX);
+	if (fcntl(seccomp_fd, F_SETFD, 0) < 0 ||
+	    fcntl(started_fd, F_SETFD, 0) < 0)
+		_exit(EXIT_NO_SANDBOX);
+	execvp(argv[0], argv);
+	_exit(EXIT_NOT_FOUND);
+}
+
+static int run_sandbox(int argc, char **argv)
+{
+	struct options o = {.started_fd = -1};
+	parse(argc, argv, &o);
+	char **cmd = argv + optind;
+	if (o.started_fd >= 0)
+		return exec_started(o.started_fd, cmd);
+
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof cwd))
+		die_errno("sandbox: the current directory");
+	bool root_writable = strcmp(cwd, "/") == 0;
+	for (size_t i = 0; i < o.write.n; i++)
+		root_writable |= strcmp(o.write.v[i], "/") == 0;
+	if (root_writable) {
+		log_msg(NULL, "sandbox: refusing to make / writable: run it "
+			      "from the project's directory");
+		return EXIT_NO_SANDBOX;
+	}
+	struct strv deny = {0};
+	if (deny_read_find((const char *const *)o.deny_globs.v, o.deny_globs.n,
+			   cwd, &deny) < 0)
+		die("out of memory");
+	char file[4096], dir[4096], *standins = NULL;
+	if (deny.n)
+		standins = make_standins(file, dir, sizeof file);
+
+	cleanup_fd int seccomp_fd = sandbox_filter_fd(o.network);
+	if (seccomp_fd < 0)
+		die_errno("sandbox: building the seccomp filter");
+	int started[2];
+	if (pipe2(started, O_CLOEXEC) < 0)
+		die_errno("sandbox: pipe");
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		die_errno("sandbox: finding corral's own binary");
+	self[n] = '\0';
+
+	struct sandbox_spec spec = {
+	    .cwd = cwd,
+	    .write = (const char *const *)o.write.v,
+	    .n_write = o.write.n,
+	    .deny = (const char *const *)deny.v,
+	    .n_deny = deny.n,
+	    .deny_file = file,
+	    .deny_dir = dir,
+	    .network = o.network,
+	    .seccomp_fd = seccomp_fd,
+	    .started_fd = started[1],
+	    .shim = self,
+	    .cmd = cmd,
+	};
+	struct strv bwrap = {0};
+	if (bwrap_args_build(&spec, &bwrap) < 0)
+		die("out of memory");
+
+	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, started[1]);
+	bwrap_pid = pid;
+	forward_signals();
+	close(started[1]);
+	int status = 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	char byte;
+	bool ran = pid > 0 && read(started[0], &byte, 1) == 1;
+	close(started[0]);
+	remove_standins(standins, file, dir);
+	strv_free(&bwrap);
+	strv_free(&deny);
+	strv_free(&o.write);
+	strv_free(&o.deny_globs);
+	if (!ran)
+		return explain_failure();
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
