@@ -37,6 +37,6 @@ void cmd_getopt_reset(void);
 /* Usage error if operands are left after the options. */
 void cmd_no_operands(const struct command *cmd, int argc, char **argv);
 
-extern const struct command cmd_apply, cmd_show, cmd_clear, cmd_dns, cmd_init, cmd_status, cmd_wait, cmd_reload;
+extern const struct command cmd_apply, cmd_show, cmd_clear, cmd_dns, cmd_init, cmd_status, cmd_wait, cmd_reload, cmd_probe;
 
 #endif

@@ -16,6 +16,7 @@ static const struct command *const commands[] = {
 	&cmd_show,
 	&cmd_clear,
 	&cmd_dns,
+	&cmd_probe,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

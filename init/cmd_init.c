@@ -90,6 +90,7 @@ static int run_init(int argc, char **argv)
 	struct init_hooks h;
 	b.config = config;
 	b.quiet = quiet;
+	b.user = o.user;
 	b.drop_caps = &o.drop_caps;
 	fw_boot_hooks(&b, &h);
 	return init_run(&o, &h);

@@ -14,6 +14,7 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "../firewall/nft.h"
+#include "../sandbox/mode.h"
 #include "fw_boot.h"
 
 #define REPLY_MAX 8192
@@ -78,10 +79,13 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	size_t live = dns_priv_live(&b->dns);
 	size_t n_recent = d->recent_next < DNS_PRIV_RECENT ? d->recent_next : DNS_PRIV_RECENT;
 	if (json) {
-		APPEND("{\"ready\":%s,\"backend\":\"nftables\",\"names\":%zu,\"wildcards\":%zu,"
+		APPEND("{\"ready\":%s,\"backend\":\"nftables\",", b->ready ? "true" : "false");
+		if (b->sandbox_set)
+			APPEND("\"sandbox\":\"%s\",", sandbox_mode_name(b->sandbox));
+		APPEND("\"names\":%zu,\"wildcards\":%zu,"
 		       "\"networks\":%zu,\"dynamic_addresses\":%zu,\"blocked_queries\":%llu,"
 		       "\"blocked_connections\":%llu,\"forwarder_restarts\":%llu,\"last_blocked\":[",
-		       b->ready ? "true" : "false", b->p.n_names, b->p.n_wildcards, b->p.n_nets, live,
+		       b->p.n_names, b->p.n_wildcards, b->p.n_nets, live,
 		       (unsigned long long)d->st.blocked_queries, (unsigned long long)blocked_conn,
 		       (unsigned long long)d->st.restarts);
 		for (size_t i = 0; i < n_recent; i++) {
@@ -101,6 +105,11 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	APPEND("corral       %s\n", b->ready ? "ready, the network is closed but for the allowlist"
 					 : "starting");
 	APPEND("firewall     nftables, table inet corral (owned by corral init)\n");
+	if (b->sandbox_set)
+		APPEND("sandbox      %s\n",
+		       b->sandbox == SANDBOX_NESTED
+			       ? "nested: agents run commands in their own bwrap sandbox"
+			       : "full-access: the container is the boundary (see corral probe)");
 	APPEND("allowed      %zu names, %zu wildcards, %zu networks\n", b->p.n_names,
 	       b->p.n_wildcards, b->p.n_nets);
 	APPEND("open now     %zu addresses learned from DNS answers\n", live);

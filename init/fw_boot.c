@@ -19,6 +19,7 @@
 #include "../common/log.h"
 #include "../firewall/nft.h"
 #include "../firewall/resolve.h"
+#include "../sandbox/mode.h"
 
 
 static double now_s(void)
@@ -104,6 +105,7 @@ static int boot(void *ctx)
 				  b->p.keep_caps_line, err);
 		*b->drop_caps &= ~keep;
 	}
+	sandbox_probe_start(b);
 	if (b->p.n_upstreams == 0)
 		boot_fail(b, "no DNS upstream: add an 'upstream' line to the config or a "
 			  "nameserver to /etc/resolv.conf");
@@ -123,6 +125,8 @@ static int boot(void *ctx)
 
 	if (nft_verify(true, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
+	if (sandbox_boot(b, err, sizeof err) < 0)
+		boot_fail(b, "%s", err);
 
 	char sock[256];
 	b->ctl_fd = control_listen(corral_run_path("control", sock, sizeof sock), err, sizeof err);
@@ -133,8 +137,10 @@ static int boot(void *ctx)
 	char up[64];
 	ipaddr_str(&b->p.upstreams[0].addr, -1, up, sizeof up);
 	if (!b->quiet)
-		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s",
-		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up);
+		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s, "
+		     "sandbox %s",
+		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up,
+		     sandbox_mode_name(b->sandbox));
 	return 0;
 }
 
@@ -198,6 +204,7 @@ void fw_boot_hooks(struct fw_boot *b, struct init_hooks *h)
 	h->stop = stop;
 	b->ctl_fd = -1;
 	b->owner_fd = -1;
+	b->probe_fd = -1;
 	if (!b->run_dir)
 		b->run_dir = corral_run_dir();
 }
