@@ -29,6 +29,11 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_line --regexp '^corral +ready'
 	run docker logs "$E2E_CID"
 	assert_output --regexp 'corral: ready in [0-9]+ ms: .* DNS via 198\.51\.100\.53'
+	# Its one network is the internal one: nothing the tests send gets out.
+	run docker inspect -f '{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}' "$E2E_CID"
+	assert_output "$E2E_NET "
+	run docker network inspect -f '{{.Internal}}' "$E2E_NET"
+	assert_output true
 }
 
 @test "an allowed name resolves and connects" {
