@@ -93,8 +93,13 @@ e2e_devcontainer() {
 _e2e_workspace() {
 	E2E_WS=$BATS_FILE_TMPDIR/ws
 	mkdir -p "$E2E_WS"
-	(cd "$CORRAL_SRC" && git ls-files -z -co --exclude-standard |
-		tar --null -T - -c) | tar -x -C "$E2E_WS" || return 1
+	if git -C "$CORRAL_SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$CORRAL_SRC" && git ls-files -z -co --exclude-standard |
+			tar --null -T - -c) | tar -x -C "$E2E_WS" || return 1
+	else
+		tar -C "$CORRAL_SRC" --exclude=./build --exclude='*.crt' -c . |
+			tar -x -C "$E2E_WS" || return 1
+	fi
 	cp /usr/local/share/ca-certificates/*.crt "$E2E_WS/.devcontainer/certs/" 2>/dev/null
 	echo 'allow api.test                   # the e2e world: the one allowed name' \
 		>>"$E2E_WS/.devcontainer/corral.allow"
