@@ -36,11 +36,15 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_output --partial 'sandbox full-access'
 }
 
-@test "in full-access mode /etc/codex/config.toml says danger-full-access" {
+@test "in full-access mode Codex gets danger-full-access and Claude Code no sandbox" {
 	run dev 'cat /etc/codex/config.toml'
 	assert_success
 	assert_line 'default_permissions = ":danger-full-access"'
 	run dev 'ls -l /etc/codex/config.toml; echo x >>/etc/codex/config.toml'
 	assert_failure
 	assert_line --regexp '^-rw-r--r-- 1 root root '
+	run dev 'cat /etc/claude-code/managed-settings.json'
+	assert_success
+	run /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sandbox"]["enabled"])' "$output"
+	assert_output False
 }

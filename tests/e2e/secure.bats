@@ -36,6 +36,24 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_output true
 }
 
+@test "the image has the pinned agents, Node.js 22, and bubblewrap without setuid" {
+	run dev 'node --version; codex --version; claude --version; stat -c %A "$(command -v bwrap)"'
+	assert_success
+	assert_line --regexp '^v22\.'
+	assert_line --regexp '^codex-cli [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_line --regexp '^[0-9]+\.[0-9]+\.[0-9]+ \(Claude Code\)$'
+	assert_line -- '-rwxr-xr-x'
+}
+
+@test "the team allowlist is mounted read-only, for dev and for root" {
+	run dev 'cat /etc/corral/allow.d/50-team.conf; echo "allow secret.test" >>/etc/corral/allow.d/50-team.conf'
+	assert_failure
+	assert_line --partial 'allow api.test'
+	run as_root 'echo "allow secret.test" >>/etc/corral/allow.d/50-team.conf'
+	assert_failure
+	assert_output --partial 'Read-only file system'
+}
+
 @test "an allowed name resolves and connects" {
 	run dev 'getent hosts api.test; curl -sS -m 5 http://api.test/'
 	assert_success
@@ -93,6 +111,10 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	run dev 'cat /run/corral/sandbox; cat /etc/codex/config.toml'
 	assert_line nested
 	assert_line 'default_permissions = ":workspace"'
+	run dev 'cat /etc/claude-code/managed-settings.json'
+	assert_success
+	run /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sandbox"]["enabled"])' "$output"
+	assert_output True
 }
 
 @test "codex sandbox writes inside the workspace and is refused outside it" {
