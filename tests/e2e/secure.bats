@@ -36,12 +36,13 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_output true
 }
 
-@test "the image has the pinned agents, Node.js 22, and bubblewrap without setuid" {
-	run dev 'node --version; codex --version; claude --version; stat -c %A "$(command -v bwrap)"'
+@test "the image has the pinned agents, Node.js 22, gh, and bubblewrap without setuid" {
+	run dev 'node --version; codex --version; claude --version; gh --version | head -1; stat -c %A "$(command -v bwrap)"'
 	assert_success
 	assert_line --regexp '^v22\.'
 	assert_line --regexp '^codex-cli [0-9]+\.[0-9]+\.[0-9]+$'
 	assert_line --regexp '^[0-9]+\.[0-9]+\.[0-9]+ \(Claude Code\)$'
+	assert_line --regexp '^gh version [0-9]'
 	assert_line -- '-rwxr-xr-x'
 }
 
