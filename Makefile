@@ -42,7 +42,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
-.PHONY: all install uninstall test check unit asan demo bench fuzz clean format lint deps
+.PHONY: all install uninstall test check unit asan demo bench fuzz clean format lint deps up
 
 all: $(BUILD)/corral
 
@@ -101,6 +101,13 @@ asan:
 demo: all
 	./scripts/demo $(BUILD)/corral
 
+# The secure dev container for this folder, started with the Dev Containers
+# CLI (installed from npm into build/devcontainer/ the first time); prints
+# how to open a shell.  BASE_IMAGE=IMAGE overrides Dockerfile.secure's
+# ubuntu:24.04; PROFILE=default picks the everyday profile.  See scripts/up.
+up:
+	BASE_IMAGE="$(BASE_IMAGE)" PROFILE="$(PROFILE)" ./scripts/up
+
 bench: all
 	./bench/run $(BUILD)/corral
 	./bench/dns $(BUILD)/corral
@@ -111,7 +118,7 @@ format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
 
 lint:
-	shellcheck -x scripts/* tests/run tests/world/*.bash bench/run bench/dns bench/init .ci/run
+	shellcheck -x scripts/* tests/run tests/world/*.bash tests/e2e/*.bash bench/run bench/dns bench/init .ci/run
 
 clean:
 	rm -rf build
