@@ -2,10 +2,12 @@
  * or fails; it never runs the command unsandboxed.
  *
  * To tell bwrap's own failure (it could not build the sandbox) from the
- * command's, bwrap runs corral itself first ("sandbox --started-fd N"),
- * already inside the sandbox and under the filter: it writes one byte to
- * a pipe and execs the command.  No byte means the sandbox was never
- * built, and only then is the (slower) probe run to say why. */
+ * command's, bwrap gets a pipe holding one byte as --block-fd: it reads
+ * that byte only once the sandbox is built, just before it installs the
+ * filter and execs the command.  A byte still there when bwrap has exited
+ * means the sandbox was never built, and only then is the (slower) probe
+ * run to say why.  The command is looked up on PATH first, so that "not
+ * found" is 127 and not bwrap's exec error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,22 +58,38 @@ const struct command cmd_sandbox = {
     .run = run_sandbox,
 };
 
-/* Inside the sandbox: say "started", then become CMD. */
-static int exec_started(int fd, char **cmd)
+/* 0 when CMD can be run (an executable file, on PATH unless it names a
+ * path), else the exit status, with the reason printed. */
+static int check_command(const char *cmd)
 {
-	while (write(fd, "1", 1) < 0 && errno == EINTR)
-		;
-	close(fd);
-	execvp(cmd[0], cmd);
-	int err = errno;
-	log_msg(NULL, "sandbox: %s: %s", cmd[0], strerror(err));
-	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK) == 0)
+			return 0;
+		int err = errno;
+		log_msg(NULL, "sandbox: %s: %s", cmd, strerror(err));
+		return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		char file[4096];
+		struct stat st;
+		if (snprintf(file, sizeof file, "%.*s%s%s", (int)len, path,
+			     len ? "/" : "", cmd) < (int)sizeof file &&
+		    stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(file, X_OK) == 0)
+			return 0;
+		path += len + (path[len] == ':');
+	}
+	log_msg(NULL, "sandbox: %s: command not found", cmd);
+	return EXIT_NOT_FOUND;
 }
 
 struct options {
 	struct strv write, deny_globs;
 	bool network;
-	int started_fd;
 };
 
 static void parse(int argc, char **argv, struct options *o)
@@ -80,7 +98,6 @@ static void parse(int argc, char **argv, struct options *o)
 	    {"write", required_argument, NULL, 'w'},
 	    {"deny-read", required_argument, NULL, 'd'},
 	    {"network", no_argument, NULL, 'n'},
-	    {"started-fd", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -108,9 +125,6 @@ static void parse(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->network = true;
-			break;
-		case 'S':
-			o->started_fd = atoi(optarg);
 			break;
 		}
 	}
@@ -186,7 +200,7 @@ static void forward_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
+static pid_t spawn_bwrap(char **argv, int seccomp_fd, int block_fd)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -196,7 +210,7 @@ static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_NO_SANDBOX);
 	if (fcntl(seccomp_fd, F_SETFD, 0) < 0 ||
-	    fcntl(started_fd, F_SETFD, 0) < 0)
+	    fcntl(block_fd, F_SETFD, 0) < 0)
 		_exit(EXIT_NO_SANDBOX);
 	execvp(argv[0], argv);
 	_exit(EXIT_NOT_FOUND);
@@ -204,11 +218,12 @@ static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
 
 static int run_sandbox(int argc, char **argv)
 {
-	struct options o = {.started_fd = -1};
+	struct options o = {0};
 	parse(argc, argv, &o);
 	char **cmd = argv + optind;
-	if (o.started_fd >= 0)
-		return exec_started(o.started_fd, cmd);
+	int rc = check_command(cmd[0]);
+	if (rc)
+		return rc;
 
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
@@ -232,14 +247,12 @@ static int run_sandbox(int argc, char **argv)
 	cleanup_fd int seccomp_fd = sandbox_filter_fd(o.network);
 	if (seccomp_fd < 0)
 		die_errno("sandbox: building the seccomp filter");
-	int started[2];
-	if (pipe2(started, O_CLOEXEC) < 0)
+	/* The byte bwrap takes once the sandbox is built; with the write
+	 * end closed, an empty pipe reads as end of file. */
+	int block[2];
+	if (pipe2(block, O_CLOEXEC) < 0 || write(block[1], "1", 1) != 1)
 		die_errno("sandbox: pipe");
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die_errno("sandbox: finding corral's own binary");
-	self[n] = '\0';
+	close(block[1]);
 
 	struct sandbox_spec spec = {
 	    .cwd = cwd,
@@ -251,30 +264,28 @@ static int run_sandbox(int argc, char **argv)
 	    .deny_dir = dir,
 	    .network = o.network,
 	    .seccomp_fd = seccomp_fd,
-	    .started_fd = started[1],
-	    .shim = self,
+	    .block_fd = block[0],
 	    .cmd = cmd,
 	};
 	struct strv bwrap = {0};
 	if (bwrap_args_build(&spec, &bwrap) < 0)
 		die("out of memory");
 
-	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, started[1]);
+	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, block[0]);
 	bwrap_pid = pid;
 	forward_signals();
-	close(started[1]);
 	int status = 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	char byte;
-	bool ran = pid > 0 && read(started[0], &byte, 1) == 1;
-	close(started[0]);
+	bool built = pid > 0 && read(block[0], &byte, 1) == 0;
+	close(block[0]);
 	remove_standins(standins, file, dir);
 	strv_free(&bwrap);
 	strv_free(&deny);
 	strv_free(&o.write);
 	strv_free(&o.deny_globs);
-	if (!ran)
+	if (!built)
 		return explain_failure();
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

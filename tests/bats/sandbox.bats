@@ -173,8 +173,9 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	[[ -e started ]] || fail "the command did not start"
 	pgrep -f 'sleep 31[.]7' >/dev/null
 	kill -TERM "$pid"
-	run wait "$pid"
-	assert_equal "$status" 143
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 143
 	sleep 0.2
 	run pgrep -f 'sleep 31[.]7'
 	assert_failure
