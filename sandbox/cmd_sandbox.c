@@ -216,6 +216,22 @@ static pid_t spawn_bwrap(char **argv, int seccomp_fd, int block_fd)
 	_exit(EXIT_NOT_FOUND);
 }
 
+/* Writes the filter for bwrap; 0, or the errno.  On failure bwrap is
+ * killed before the pipe closes, so it never runs CMD with part of a
+ * filter.  (A bwrap that could not build the sandbox and is gone makes
+ * the write fail too.) */
+static int send_filter(int fd, pid_t bwrap, bool network)
+{
+	signal(SIGPIPE, SIG_IGN); /* after the fork: CMD keeps the default */
+	int err = 0;
+	if (bwrap > 0 && sandbox_filter_write(fd, network) < 0) {
+		err = errno ? errno : EIO;
+		kill(bwrap, SIGKILL);
+	}
+	close(fd);
+	return err;
+}
+
 static int run_sandbox(int argc, char **argv)
 {
 	struct options o = {0};
@@ -244,9 +260,14 @@ static int run_sandbox(int argc, char **argv)
 	if (deny.n)
 		standins = make_standins(file, dir, sizeof file);
 
-	cleanup_fd int seccomp_fd = sandbox_filter_fd(o.network);
-	if (seccomp_fd < 0)
-		die_errno("sandbox: building the seccomp filter");
+	/* The filter goes through a pipe, written while bwrap starts: the
+	 * two take turns on the machine's cores instead of one after the
+	 * other.  Room for the whole program, so that a bwrap that died
+	 * early never leaves corral blocked on a full pipe. */
+	int filter[2];
+	if (pipe2(filter, O_CLOEXEC) < 0)
+		die_errno("sandbox: pipe");
+	fcntl(filter[1], F_SETPIPE_SZ, 1 << 20);
 	/* The byte bwrap takes once the sandbox is built; with the write
 	 * end closed, an empty pipe reads as end of file. */
 	int block[2];
@@ -263,7 +284,7 @@ static int run_sandbox(int argc, char **argv)
 	    .deny_file = file,
 	    .deny_dir = dir,
 	    .network = o.network,
-	    .seccomp_fd = seccomp_fd,
+	    .seccomp_fd = filter[0],
 	    .block_fd = block[0],
 	    .cmd = cmd,
 	};
@@ -271,9 +292,11 @@ static int run_sandbox(int argc, char **argv)
 	if (bwrap_args_build(&spec, &bwrap) < 0)
 		die("out of memory");
 
-	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, block[0]);
+	pid_t pid = spawn_bwrap(bwrap.v, filter[0], block[0]);
+	close(filter[0]);
 	bwrap_pid = pid;
 	forward_signals();
+	int filter_err = send_filter(filter[1], pid, o.network);
 	int status = 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -287,6 +310,13 @@ static int run_sandbox(int argc, char **argv)
 	strv_free(&o.deny_globs);
 	if (!built)
 		return explain_failure();
+	if (filter_err) {
+		log_msg(NULL,
+			"sandbox: building the seccomp filter: %s; the "
+			"command did not run",
+			strerror(filter_err));
+		return EXIT_NO_SANDBOX;
+	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

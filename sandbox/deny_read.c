@@ -106,9 +106,12 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 		for (size_t i = 0; i < w->n_globs && !hit; i++)
 			hit = glob_match(w->globs[i], rel);
 		struct stat st;
+		bool is_dir = e->d_type == DT_DIR ||
+			      (e->d_type == DT_UNKNOWN &&
+			       lstat(w->path, &st) == 0 && S_ISDIR(st.st_mode));
 		if (hit)
 			rc = add_match(w);
-		else if (lstat(w->path, &st) == 0 && S_ISDIR(st.st_mode))
+		else if (is_dir)
 			rc = walk_dir(w, len + 1 + nlen, depth + 1);
 		w->path[len] = '\0';
 	}

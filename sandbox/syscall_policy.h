@@ -66,8 +66,10 @@ bool sp_rule_on_arch(const struct sp_rule *r, const char *arch);
 /* Whether a rule is part of the sandbox filter (network: --network). */
 bool sp_rule_in_sandbox(const struct sp_rule *r, bool network);
 
-/* corral sandbox's filter as BPF in a sealed, rewound memfd for bwrap's
- * --seccomp FD; -1 with errno on failure.  network: --network. */
+/* Writes corral sandbox's filter as BPF (for bwrap's --seccomp FD) to
+ * fd; 0, or -1 with errno.  network: --network. */
+int sandbox_filter_write(int fd, bool network);
+/* The same in a rewound memfd; -1 with errno on failure. */
 int sandbox_filter_fd(bool network);
 
 /* Writes the container's profile (JSON) to out; 0, or -1 on a write
