@@ -31,10 +31,12 @@ setup() {
 	cp "$CORRAL" "$HELPERS/try_syscall" "$HELPERS/under_container_policy" "$U/"
 	mkdir -p "$U/work/.git" "$U/work/.claude" "$U/extra/.codex" "$U/outside"
 	chmod -R a+rwX "$U/work" "$U/extra" "$U/outside"
+	SOCAT_PID=
 	cd "$U/work" || return 1
 }
 
 teardown() {
+	[[ -n ${SOCAT_PID:-} ]] && kill "$SOCAT_PID" 2>/dev/null
 	cd / && rm -rf "$U"
 }
 
@@ -96,6 +98,19 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	[[ $(cat .env) == top ]]
 	run ls -A "$U/tmp"
 	assert_output ""
+}
+
+@test "a UNIX socket outside stays reachable unless --deny-read hides it" {
+	need socat
+	socat UNIX-LISTEN:"$U/outside/s.sock",fork SYSTEM:'echo hello' &
+	SOCAT_PID=$!
+	for _ in $(seq 50); do [[ -S $U/outside/s.sock ]] && break; sleep 0.1; done
+	run "$CORRAL" sandbox -- socat - UNIX-CONNECT:"$U/outside/s.sock"
+	assert_output hello
+	run "$CORRAL" sandbox --deny-read "$U/outside/s.sock" -- \
+		socat - UNIX-CONNECT:"$U/outside/s.sock"
+	assert_failure
+	assert_output --partial "Permission denied"
 }
 
 @test "denied syscalls fail inside, and the same calls reach the kernel outside" {
