@@ -232,6 +232,45 @@ static int send_filter(int fd, pid_t bwrap, bool network)
 	return err;
 }
 
+/* One run of bwrap.  Whether it built the sandbox (and so ran CMD, whose
+ * wait status is in *status). */
+static bool run_bwrap(struct sandbox_spec *spec, int *status, int *filter_err)
+{
+	/* The filter goes through a pipe, written while bwrap starts: the
+	 * two take turns on the machine's cores instead of one after the
+	 * other.  Room for the whole program, so that a bwrap that died
+	 * early never leaves corral blocked on a full pipe. */
+	int filter[2];
+	if (pipe2(filter, O_CLOEXEC) < 0)
+		die_errno("sandbox: pipe");
+	fcntl(filter[1], F_SETPIPE_SZ, 1 << 20);
+	/* The byte bwrap takes once the sandbox is built; with the write
+	 * end closed, an empty pipe reads as end of file. */
+	int block[2];
+	if (pipe2(block, O_CLOEXEC) < 0 || write(block[1], "1", 1) != 1)
+		die_errno("sandbox: pipe");
+	close(block[1]);
+	spec->seccomp_fd = filter[0];
+	spec->block_fd = block[0];
+	struct strv bwrap = {0};
+	if (bwrap_args_build(spec, &bwrap) < 0)
+		die("out of memory");
+
+	pid_t pid = spawn_bwrap(bwrap.v, filter[0], block[0]);
+	close(filter[0]);
+	bwrap_pid = pid;
+	forward_signals();
+	*filter_err = send_filter(filter[1], pid, spec->network);
+	while (pid > 0 && waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	bwrap_pid = 0;
+	char byte;
+	bool built = pid > 0 && read(block[0], &byte, 1) == 0;
+	close(block[0]);
+	strv_free(&bwrap);
+	return built;
+}
+
 static int run_sandbox(int argc, char **argv)
 {
 	struct options o = {0};
@@ -260,21 +299,6 @@ static int run_sandbox(int argc, char **argv)
 	if (deny.n)
 		standins = make_standins(file, dir, sizeof file);
 
-	/* The filter goes through a pipe, written while bwrap starts: the
-	 * two take turns on the machine's cores instead of one after the
-	 * other.  Room for the whole program, so that a bwrap that died
-	 * early never leaves corral blocked on a full pipe. */
-	int filter[2];
-	if (pipe2(filter, O_CLOEXEC) < 0)
-		die_errno("sandbox: pipe");
-	fcntl(filter[1], F_SETPIPE_SZ, 1 << 20);
-	/* The byte bwrap takes once the sandbox is built; with the write
-	 * end closed, an empty pipe reads as end of file. */
-	int block[2];
-	if (pipe2(block, O_CLOEXEC) < 0 || write(block[1], "1", 1) != 1)
-		die_errno("sandbox: pipe");
-	close(block[1]);
-
 	struct sandbox_spec spec = {
 	    .cwd = cwd,
 	    .write = (const char *const *)o.write.v,
@@ -284,27 +308,20 @@ static int run_sandbox(int argc, char **argv)
 	    .deny_file = file,
 	    .deny_dir = dir,
 	    .network = o.network,
-	    .seccomp_fd = filter[0],
-	    .block_fd = block[0],
 	    .cmd = cmd,
 	};
-	struct strv bwrap = {0};
-	if (bwrap_args_build(&spec, &bwrap) < 0)
-		die("out of memory");
-
-	pid_t pid = spawn_bwrap(bwrap.v, filter[0], block[0]);
-	close(filter[0]);
-	bwrap_pid = pid;
-	forward_signals();
-	int filter_err = send_filter(filter[1], pid, o.network);
-	int status = 0;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	char byte;
-	bool built = pid > 0 && read(block[0], &byte, 1) == 0;
-	close(block[0]);
+	int status = 0, filter_err = 0;
+	bool built = run_bwrap(&spec, &status, &filter_err);
+	/* bwrap's recursive read-only bind of / fails when a mount below it
+	 * comes or goes meanwhile (containers starting on the host): CMD
+	 * never ran, so one more try is safe.  Not when bwrap is missing. */
+	if (!built &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NOT_FOUND)) {
+		log_msg(NULL, "sandbox: bwrap could not build the sandbox, "
+			      "trying once more");
+		built = run_bwrap(&spec, &status, &filter_err);
+	}
 	remove_standins(standins, file, dir);
-	strv_free(&bwrap);
 	strv_free(&deny);
 	strv_free(&o.write);
 	strv_free(&o.deny_globs);
