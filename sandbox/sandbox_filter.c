@@ -35,7 +35,7 @@ static enum scmp_compare scmp_op(enum sp_op op)
 	return SCMP_CMP_EQ;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct sp_rule *r)
+int sp_rule_add(scmp_filter_ctx ctx, const struct sp_rule *r)
 {
 	uint32_t action = r->action == SP_ALLOW ? SCMP_ACT_ALLOW
 						: SCMP_ACT_ERRNO(r->errno_ret);
@@ -80,7 +80,7 @@ int sandbox_filter_write(int fd, bool network)
 		if (!sp_rule_in_sandbox(r, network) ||
 		    !sp_rule_on_arch(r, arch))
 			continue;
-		rc = add_rule(ctx, r);
+		rc = sp_rule_add(ctx, r);
 		if (rc < 0) {
 			errno = -rc;
 			return -1;
