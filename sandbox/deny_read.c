@@ -96,6 +96,12 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 	while (rc == 0 && (e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
+		/* A glob from / does not walk the kernel's trees: the sandbox
+		 * gets its own /proc and /dev anyway. */
+		if (len == 0 && (strcmp(e->d_name, "proc") == 0 ||
+				 strcmp(e->d_name, "sys") == 0 ||
+				 strcmp(e->d_name, "dev") == 0))
+			continue;
 		size_t nlen = strlen(e->d_name);
 		if (len + 1 + nlen >= sizeof w->path)
 			continue;

@@ -94,6 +94,11 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	refute_output --partial "top"
 	refute_output --partial "deep"$'\n'
 	refute_output --partial "key"
+	# An absolute glob, outside the current directory.
+	echo private >"$U/outside/id.key"
+	run "$CORRAL" sandbox --deny-read "$U/outside/*.key" -- cat "$U/outside/id.key"
+	assert_failure
+	assert_output --partial "Permission denied"
 	# The files are intact outside, the stand-ins are gone.
 	[[ $(cat .env) == top ]]
 	run ls -A "$U/tmp"
