@@ -35,9 +35,14 @@ static void print_usage(FILE *out)
 	fprintf(out, "usage: corral [--version] [--help] COMMAND [ARGS...]\n\n"
 		     "corral makes a dev container a safe place to run a coding agent:\n"
 		     "an egress allowlist enforced by nftables.\n\ncommands:\n");
+	int width = 8;
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(out, "  %-8s %s\n", "help", "show help for a command");
+		if ((int)strlen(commands[i]->name) > width)
+			width = (int)strlen(commands[i]->name);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-*s %s\n", width, commands[i]->name,
+			commands[i]->summary);
+	fprintf(out, "  %-*s %s\n", width, "help", "show help for a command");
 	fprintf(out, "\nRun 'corral help COMMAND' for a command's options.\n");
 }
 

@@ -111,9 +111,8 @@ int bwrap_args_build(const struct sandbox_spec *s, struct strv *sv)
 	if (add3(sv, "--chdir", s->cwd, NULL) < 0 ||
 	    strv_add(sv, "--seccomp") < 0 ||
 	    strv_addf(sv, "%d", s->seccomp_fd) < 0 ||
-	    add3(sv, "--", s->shim, "sandbox") < 0 ||
-	    strv_add(sv, "--started-fd") < 0 ||
-	    strv_addf(sv, "%d", s->started_fd) < 0 || strv_add(sv, "--") < 0)
+	    strv_add(sv, "--block-fd") < 0 ||
+	    strv_addf(sv, "%d", s->block_fd) < 0 || strv_add(sv, "--") < 0)
 		return -1;
 	for (char *const *c = s->cmd; *c; c++)
 		if (strv_add(sv, *c) < 0)

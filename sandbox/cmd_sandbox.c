@@ -2,10 +2,12 @@
  * or fails; it never runs the command unsandboxed.
  *
  * To tell bwrap's own failure (it could not build the sandbox) from the
- * command's, bwrap runs corral itself first ("sandbox --started-fd N"),
- * already inside the sandbox and under the filter: it writes one byte to
- * a pipe and execs the command.  No byte means the sandbox was never
- * built, and only then is the (slower) probe run to say why. */
+ * command's, bwrap gets a pipe holding one byte as --block-fd: it reads
+ * that byte only once the sandbox is built, just before it installs the
+ * filter and execs the command.  A byte still there when bwrap has exited
+ * means the sandbox was never built, and only then is the (slower) probe
+ * run to say why.  The command is looked up on PATH first, so that "not
+ * found" is 127 and not bwrap's exec error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,22 +58,38 @@ const struct command cmd_sandbox = {
     .run = run_sandbox,
 };
 
-/* Inside the sandbox: say "started", then become CMD. */
-static int exec_started(int fd, char **cmd)
+/* 0 when CMD can be run (an executable file, on PATH unless it names a
+ * path), else the exit status, with the reason printed. */
+static int check_command(const char *cmd)
 {
-	while (write(fd, "1", 1) < 0 && errno == EINTR)
-		;
-	close(fd);
-	execvp(cmd[0], cmd);
-	int err = errno;
-	log_msg(NULL, "sandbox: %s: %s", cmd[0], strerror(err));
-	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK) == 0)
+			return 0;
+		int err = errno;
+		log_msg(NULL, "sandbox: %s: %s", cmd, strerror(err));
+		return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+		char file[4096];
+		struct stat st;
+		if (snprintf(file, sizeof file, "%.*s%s%s", (int)len, path,
+			     len ? "/" : "", cmd) < (int)sizeof file &&
+		    stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(file, X_OK) == 0)
+			return 0;
+		path += len + (path[len] == ':');
+	}
+	log_msg(NULL, "sandbox: %s: command not found", cmd);
+	return EXIT_NOT_FOUND;
 }
 
 struct options {
 	struct strv write, deny_globs;
 	bool network;
-	int started_fd;
 };
 
 static void parse(int argc, char **argv, struct options *o)
@@ -80,7 +98,6 @@ static void parse(int argc, char **argv, struct options *o)
 	    {"write", required_argument, NULL, 'w'},
 	    {"deny-read", required_argument, NULL, 'd'},
 	    {"network", no_argument, NULL, 'n'},
-	    {"started-fd", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -108,9 +125,6 @@ static void parse(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->network = true;
-			break;
-		case 'S':
-			o->started_fd = atoi(optarg);
 			break;
 		}
 	}
@@ -186,7 +200,7 @@ static void forward_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
+static pid_t spawn_bwrap(char **argv, int seccomp_fd, int block_fd)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -196,19 +210,75 @@ static pid_t spawn_bwrap(char **argv, int seccomp_fd, int started_fd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_NO_SANDBOX);
 	if (fcntl(seccomp_fd, F_SETFD, 0) < 0 ||
-	    fcntl(started_fd, F_SETFD, 0) < 0)
+	    fcntl(block_fd, F_SETFD, 0) < 0)
 		_exit(EXIT_NO_SANDBOX);
 	execvp(argv[0], argv);
 	_exit(EXIT_NOT_FOUND);
 }
 
+/* Writes the filter for bwrap; 0, or the errno.  On failure bwrap is
+ * killed before the pipe closes, so it never runs CMD with part of a
+ * filter.  (A bwrap that could not build the sandbox and is gone makes
+ * the write fail too.) */
+static int send_filter(int fd, pid_t bwrap, bool network)
+{
+	signal(SIGPIPE, SIG_IGN); /* after the fork: CMD keeps the default */
+	int err = 0;
+	if (bwrap > 0 && sandbox_filter_write(fd, network) < 0) {
+		err = errno ? errno : EIO;
+		kill(bwrap, SIGKILL);
+	}
+	close(fd);
+	return err;
+}
+
+/* One run of bwrap.  Whether it built the sandbox (and so ran CMD, whose
+ * wait status is in *status). */
+static bool run_bwrap(struct sandbox_spec *spec, int *status, int *filter_err)
+{
+	/* The filter goes through a pipe, written while bwrap starts: the
+	 * two take turns on the machine's cores instead of one after the
+	 * other.  Room for the whole program, so that a bwrap that died
+	 * early never leaves corral blocked on a full pipe. */
+	int filter[2];
+	if (pipe2(filter, O_CLOEXEC) < 0)
+		die_errno("sandbox: pipe");
+	fcntl(filter[1], F_SETPIPE_SZ, 1 << 20);
+	/* The byte bwrap takes once the sandbox is built; with the write
+	 * end closed, an empty pipe reads as end of file. */
+	int block[2];
+	if (pipe2(block, O_CLOEXEC) < 0 || write(block[1], "1", 1) != 1)
+		die_errno("sandbox: pipe");
+	close(block[1]);
+	spec->seccomp_fd = filter[0];
+	spec->block_fd = block[0];
+	struct strv bwrap = {0};
+	if (bwrap_args_build(spec, &bwrap) < 0)
+		die("out of memory");
+
+	pid_t pid = spawn_bwrap(bwrap.v, filter[0], block[0]);
+	close(filter[0]);
+	bwrap_pid = pid;
+	forward_signals();
+	*filter_err = send_filter(filter[1], pid, spec->network);
+	while (pid > 0 && waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	bwrap_pid = 0;
+	char byte;
+	bool built = pid > 0 && read(block[0], &byte, 1) == 0;
+	close(block[0]);
+	strv_free(&bwrap);
+	return built;
+}
+
 static int run_sandbox(int argc, char **argv)
 {
-	struct options o = {.started_fd = -1};
+	struct options o = {0};
 	parse(argc, argv, &o);
 	char **cmd = argv + optind;
-	if (o.started_fd >= 0)
-		return exec_started(o.started_fd, cmd);
+	int rc = check_command(cmd[0]);
+	if (rc)
+		return rc;
 
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
@@ -229,18 +299,6 @@ static int run_sandbox(int argc, char **argv)
 	if (deny.n)
 		standins = make_standins(file, dir, sizeof file);
 
-	cleanup_fd int seccomp_fd = sandbox_filter_fd(o.network);
-	if (seccomp_fd < 0)
-		die_errno("sandbox: building the seccomp filter");
-	int started[2];
-	if (pipe2(started, O_CLOEXEC) < 0)
-		die_errno("sandbox: pipe");
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		die_errno("sandbox: finding corral's own binary");
-	self[n] = '\0';
-
 	struct sandbox_spec spec = {
 	    .cwd = cwd,
 	    .write = (const char *const *)o.write.v,
@@ -250,32 +308,32 @@ static int run_sandbox(int argc, char **argv)
 	    .deny_file = file,
 	    .deny_dir = dir,
 	    .network = o.network,
-	    .seccomp_fd = seccomp_fd,
-	    .started_fd = started[1],
-	    .shim = self,
 	    .cmd = cmd,
 	};
-	struct strv bwrap = {0};
-	if (bwrap_args_build(&spec, &bwrap) < 0)
-		die("out of memory");
-
-	pid_t pid = spawn_bwrap(bwrap.v, seccomp_fd, started[1]);
-	bwrap_pid = pid;
-	forward_signals();
-	close(started[1]);
-	int status = 0;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	char byte;
-	bool ran = pid > 0 && read(started[0], &byte, 1) == 1;
-	close(started[0]);
+	int status = 0, filter_err = 0;
+	bool built = run_bwrap(&spec, &status, &filter_err);
+	/* bwrap's recursive read-only bind of / fails when a mount below it
+	 * comes or goes meanwhile (containers starting on the host): CMD
+	 * never ran, so one more try is safe.  Not when bwrap is missing. */
+	if (!built &&
+	    !(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NOT_FOUND)) {
+		log_msg(NULL, "sandbox: bwrap could not build the sandbox, "
+			      "trying once more");
+		built = run_bwrap(&spec, &status, &filter_err);
+	}
 	remove_standins(standins, file, dir);
-	strv_free(&bwrap);
 	strv_free(&deny);
 	strv_free(&o.write);
 	strv_free(&o.deny_globs);
-	if (!ran)
+	if (!built)
 		return explain_failure();
+	if (filter_err) {
+		log_msg(NULL,
+			"sandbox: building the seccomp filter: %s; the "
+			"command did not run",
+			strerror(filter_err));
+		return EXIT_NO_SANDBOX;
+	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -96,6 +96,12 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 	while (rc == 0 && (e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
+		/* A glob from / does not walk the kernel's trees: the sandbox
+		 * gets its own /proc and /dev anyway. */
+		if (len == 0 && (strcmp(e->d_name, "proc") == 0 ||
+				 strcmp(e->d_name, "sys") == 0 ||
+				 strcmp(e->d_name, "dev") == 0))
+			continue;
 		size_t nlen = strlen(e->d_name);
 		if (len + 1 + nlen >= sizeof w->path)
 			continue;
@@ -106,9 +112,12 @@ static int walk_dir(struct walk *w, size_t len, int depth)
 		for (size_t i = 0; i < w->n_globs && !hit; i++)
 			hit = glob_match(w->globs[i], rel);
 		struct stat st;
+		bool is_dir = e->d_type == DT_DIR ||
+			      (e->d_type == DT_UNKNOWN &&
+			       lstat(w->path, &st) == 0 && S_ISDIR(st.st_mode));
 		if (hit)
 			rc = add_match(w);
-		else if (lstat(w->path, &st) == 0 && S_ISDIR(st.st_mode))
+		else if (is_dir)
 			rc = walk_dir(w, len + 1 + nlen, depth + 1);
 		w->path[len] = '\0';
 	}

@@ -39,8 +39,8 @@ struct sandbox_spec {
 	size_t n_deny;
 	const char *deny_file, *deny_dir; /* mode-000 stand-ins */
 	bool network;
-	int seccomp_fd, started_fd;
-	const char *shim; /* corral's own binary, run as the sandbox's CMD */
+	int seccomp_fd;
+	int block_fd; /* bwrap reads its byte once the sandbox is built */
 	char *const *cmd;
 };
 

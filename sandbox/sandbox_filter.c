@@ -35,7 +35,7 @@ static enum scmp_compare scmp_op(enum sp_op op)
 	return SCMP_CMP_EQ;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct sp_rule *r)
+int sp_rule_add(scmp_filter_ctx ctx, const struct sp_rule *r)
 {
 	uint32_t action = r->action == SP_ALLOW ? SCMP_ACT_ALLOW
 						: SCMP_ACT_ERRNO(r->errno_ret);
@@ -62,7 +62,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct sp_rule *r)
 	return 0;
 }
 
-int sandbox_filter_fd(bool network)
+int sandbox_filter_write(int fd, bool network)
 {
 	cleanup_seccomp scmp_filter_ctx ctx =
 	    seccomp_init(SCMP_ACT_ERRNO(SP_DEFAULT_ERRNO));
@@ -80,21 +80,25 @@ int sandbox_filter_fd(bool network)
 		if (!sp_rule_in_sandbox(r, network) ||
 		    !sp_rule_on_arch(r, arch))
 			continue;
-		rc = add_rule(ctx, r);
+		rc = sp_rule_add(ctx, r);
 		if (rc < 0) {
 			errno = -rc;
 			return -1;
 		}
 	}
-	cleanup_fd int fd = memfd_create("corral-seccomp", MFD_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	rc = seccomp_export_bpf(ctx, fd);
 	if (rc < 0) {
 		errno = -rc;
 		return -1;
 	}
-	if (lseek(fd, 0, SEEK_SET) < 0)
+	return 0;
+}
+
+int sandbox_filter_fd(bool network)
+{
+	cleanup_fd int fd = memfd_create("corral-seccomp", MFD_CLOEXEC);
+	if (fd < 0 || sandbox_filter_write(fd, network) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0)
 		return -1;
 	return steal_fd(&fd);
 }

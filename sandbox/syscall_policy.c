@@ -3,9 +3,10 @@
  * conditions) as the base, with every difference marked by a comment that
  * says why.  The differences, in short:
  *   - the container may build namespaces without CAP_SYS_ADMIN (clone with
- *     namespace flags, unshare, setns, mount, umount2, pivot_root), which
- *     is what bubblewrap needs to nest; the kernel still allows these only
- *     inside a user namespace the process owns;
+ *     namespace flags, unshare, setns, mount, umount2, pivot_root, and
+ *     chroot without CAP_SYS_CHROOT), which is what bubblewrap needs to
+ *     nest; the kernel still allows these only inside a user namespace
+ *     the process owns;
  *   - io_uring is refused in both (ENOSYS, so programs fall back to plain
  *     syscalls): its ring performs I/O that seccomp never sees;
  *   - the sandbox refuses, on top of what the container refuses, ptrace,
@@ -223,14 +224,14 @@ const struct sp_rule sp_rules[] = {
 
     /* ---- corral's own rules ---- */
     {
-	.names =
-	    LIST("clone", "unshare", "setns", "mount", "umount2", "pivot_root"),
+	.names = LIST("clone", "unshare", "setns", "mount", "umount2",
+		      "pivot_root", "chroot"),
 	.where = SP_CONTAINER,
 	.comment = "corral: lets bubblewrap build its namespaces without "
-		   "CAP_SYS_ADMIN (nested sandbox); the kernel allows "
-		   "namespaces other than a user namespace, and mounts, only "
-		   "to a process with CAP_SYS_ADMIN in a user namespace it "
-		   "created",
+		   "CAP_SYS_ADMIN (nested sandbox; older bubblewrap also "
+		   "chroots); the kernel allows namespaces other than a user "
+		   "namespace, mounts and chroot only to a process with the "
+		   "capability in a user namespace it created",
     },
     {
 	.names = LIST("io_uring_setup", "io_uring_enter", "io_uring_register"),
@@ -248,13 +249,13 @@ const struct sp_rule sp_rules[] = {
 		      "add_key", "request_key", "perf_event_open",
 		      "userfaultfd", "kexec_load", "kexec_file_load",
 		      "init_module", "finit_module", "delete_module", "unshare",
-		      "setns", "mount", "umount2", "pivot_root"),
+		      "setns", "mount", "umount2", "pivot_root", "chroot"),
 	.where = SP_SANDBOX,
 	.action = SP_ERRNO,
 	.errno_ret = EPERM,
 	.comment = "corral sandbox: no debugging or reading of other "
 		   "processes, no kernel keyrings, eBPF, perf, userfaultfd, "
-		   "kexec or modules, no new namespaces or mounts",
+		   "kexec or modules, no new namespaces, mounts or chroot",
     },
 };
 

@@ -6,6 +6,7 @@
 #ifndef CORRAL_SANDBOX_SYSCALL_POLICY_H
 #define CORRAL_SANDBOX_SYSCALL_POLICY_H
 
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,8 +67,15 @@ bool sp_rule_on_arch(const struct sp_rule *r, const char *arch);
 /* Whether a rule is part of the sandbox filter (network: --network). */
 bool sp_rule_in_sandbox(const struct sp_rule *r, bool network);
 
-/* corral sandbox's filter as BPF in a sealed, rewound memfd for bwrap's
- * --seccomp FD; -1 with errno on failure.  network: --network. */
+/* Adds a rule to a libseccomp filter whose default is SP_DEFAULT_ERRNO,
+ * for the native architecture (names it does not have are skipped); 0,
+ * or a negative errno from libseccomp. */
+int sp_rule_add(scmp_filter_ctx ctx, const struct sp_rule *r);
+
+/* Writes corral sandbox's filter as BPF (for bwrap's --seccomp FD) to
+ * fd; 0, or -1 with errno.  network: --network. */
+int sandbox_filter_write(int fd, bool network);
+/* The same in a rewound memfd; -1 with errno on failure. */
 int sandbox_filter_fd(bool network);
 
 /* Writes the container's profile (JSON) to out; 0, or -1 on a write

@@ -31,10 +31,12 @@ setup() {
 	cp "$CORRAL" "$HELPERS/try_syscall" "$HELPERS/under_container_policy" "$U/"
 	mkdir -p "$U/work/.git" "$U/work/.claude" "$U/extra/.codex" "$U/outside"
 	chmod -R a+rwX "$U/work" "$U/extra" "$U/outside"
+	SOCAT_PID=
 	cd "$U/work" || return 1
 }
 
 teardown() {
+	[[ -n ${SOCAT_PID:-} ]] && kill "$SOCAT_PID" 2>/dev/null
 	cd / && rm -rf "$U"
 }
 
@@ -92,10 +94,28 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	refute_output --partial "top"
 	refute_output --partial "deep"$'\n'
 	refute_output --partial "key"
+	# An absolute glob, outside the current directory.
+	echo private >"$U/outside/id.key"
+	run "$CORRAL" sandbox --deny-read "$U/outside/*.key" -- cat "$U/outside/id.key"
+	assert_failure
+	assert_output --partial "Permission denied"
 	# The files are intact outside, the stand-ins are gone.
 	[[ $(cat .env) == top ]]
 	run ls -A "$U/tmp"
 	assert_output ""
+}
+
+@test "a UNIX socket outside stays reachable unless --deny-read hides it" {
+	need socat
+	socat UNIX-LISTEN:"$U/outside/s.sock",fork SYSTEM:'echo hello' &
+	SOCAT_PID=$!
+	for _ in $(seq 50); do [[ -S $U/outside/s.sock ]] && break; sleep 0.1; done
+	run "$CORRAL" sandbox -- socat - UNIX-CONNECT:"$U/outside/s.sock"
+	assert_output hello
+	run "$CORRAL" sandbox --deny-read "$U/outside/s.sock" -- \
+		socat - UNIX-CONNECT:"$U/outside/s.sock"
+	assert_failure
+	assert_output --partial "Permission denied"
 }
 
 @test "denied syscalls fail inside, and the same calls reach the kernel outside" {
@@ -173,8 +193,9 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	[[ -e started ]] || fail "the command did not start"
 	pgrep -f 'sleep 31[.]7' >/dev/null
 	kill -TERM "$pid"
-	run wait "$pid"
-	assert_equal "$status" 143
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 143
 	sleep 0.2
 	run pgrep -f 'sleep 31[.]7'
 	assert_failure

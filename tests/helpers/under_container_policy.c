@@ -5,20 +5,12 @@
  * it.  --without-corral-rules leaves out corral's own additions (the rules
  * with a comment), which is Docker's default profile. */
 #include <errno.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "../../sandbox/syscall_policy.h"
-
-static enum scmp_compare op(enum sp_op o)
-{
-	return o == SP_OP_NE	      ? SCMP_CMP_NE
-	       : o == SP_OP_MASKED_EQ ? SCMP_CMP_MASKED_EQ
-				      : SCMP_CMP_EQ;
-}
 
 int main(int argc, char **argv)
 {
@@ -38,23 +30,10 @@ int main(int argc, char **argv)
 		if (!(r->where & SP_CONTAINER) || r->caps ||
 		    !sp_rule_on_arch(r, arch) || (docker_only && r->comment))
 			continue;
-		uint32_t action = r->action == SP_ALLOW
-				      ? SCMP_ACT_ALLOW
-				      : SCMP_ACT_ERRNO(r->errno_ret);
-		struct scmp_arg_cmp cmp = {r->arg.index, op(r->arg.op),
-					   r->arg.value, r->arg.value_two};
-		unsigned n = r->arg.op == SP_OP_NONE ? 0 : 1;
-		for (const char *const *name = r->names; *name; name++) {
-			int nr = seccomp_syscall_resolve_name(*name);
-			if (nr < 0)
-				continue;
-			int rc = seccomp_rule_add_array(ctx, action, nr, n,
-							n ? &cmp : NULL);
-			if (rc < 0 && rc != -EEXIST) {
-				fprintf(stderr, "rule for %s: %s\n", *name,
-					strerror(-rc));
-				return 1;
-			}
+		int rc = sp_rule_add(ctx, r);
+		if (rc < 0) {
+			fprintf(stderr, "rule %zu: %s\n", i, strerror(-rc));
+			return 1;
 		}
 	}
 	if (!ctx || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
