@@ -30,7 +30,8 @@ read_config() {
 
 @test "both profiles parse with devcontainer read-configuration" {
 	local f
-	for f in .devcontainer/devcontainer.json .devcontainer/secure/devcontainer.json; do
+	for f in .devcontainer/devcontainer.json .devcontainer/devcontainer.secure.json \
+		.devcontainer/secure/devcontainer.json; do
 		run read_config "$f"
 		assert_success
 		run /usr/bin/python3 -c '
@@ -46,6 +47,15 @@ print(" ".join(c["runArgs"]))' <<<"$output"
 	run read_config .devcontainer/secure/devcontainer.json
 	assert_output --partial "\"--security-opt=seccomp=$CORRAL_SRC/.devcontainer/seccomp.json\""
 	assert_output --partial "target=/etc/corral/allow.d/50-team.conf,type=bind,readonly"
+}
+
+@test "secure/devcontainer.json is devcontainer.secure.json one folder deeper" {
+	# The body from the opening brace on, with the paths made the same.
+	body() { sed -n '/^{/,$p' "$1" | sed -e 's#"\.\./\.\./#"../#' -e 's#"context": "\.\./\.\."#"context": ".."#'; }
+	run diff <(body .devcontainer/devcontainer.secure.json) <(body .devcontainer/secure/devcontainer.json)
+	assert_success
+	grep -q '"dockerfile": "../Dockerfile.secure"' .devcontainer/devcontainer.secure.json
+	grep -q '"dockerfile": "../../Dockerfile.secure"' .devcontainer/secure/devcontainer.json
 }
 
 @test "the shipped seccomp profile is what corral seccomp-profile generates" {
