@@ -149,6 +149,30 @@ void fwd_close_fd(struct fwd *f, int *fd)
 	f->fds_open--;
 }
 
+void fwd_close_later(struct fwd *f, int *fd)
+{
+	if (*fd < 0)
+		return;
+	if (f->n_closing < FWD_CLOSING_MAX) {
+		f->closing[f->n_closing++] = *fd;
+		*fd = -1;
+		return;
+	}
+	/* Explicitly: the registration outlives close() while another
+	 * process still holds the socket. */
+	epoll_ctl(f->ep, EPOLL_CTL_DEL, *fd, NULL);
+	fwd_close_fd(f, fd);
+}
+
+static void fwd_close_pending(struct fwd *f)
+{
+	while (f->n_closing) {
+		int fd = f->closing[--f->n_closing];
+		epoll_ctl(f->ep, EPOLL_CTL_DEL, fd, NULL);
+		fwd_close_fd(f, &fd);
+	}
+}
+
 const char *fwd_qtype_str(uint16_t t, char *buf, size_t len)
 {
 	static const struct {
@@ -194,13 +218,12 @@ void query_free(struct fwd *f, struct query *q)
 	timer_disarm(&q->t);
 	if (q->state == QS_WAIT_SOCK)
 		f->st[q->stash].waiting--;
-	if (q->fd >= 0) {
-		epoll_ctl(f->ep, EPOLL_CTL_DEL, q->fd, NULL);
-		fwd_close_fd(f, &q->fd);
-	}
+	fwd_close_later(f, &q->fd);
 	free(q->qbuf);
 	free(q->tbuf);
+	free(q->opening);
 	q->qbuf = q->tbuf = NULL;
+	q->opening = NULL;
 	if (q->warm)
 		f->warm_in_flight--;
 	q->state = QS_FREE;
@@ -370,6 +393,7 @@ __attribute__((noreturn)) static void run(struct fwd *f)
 		f->now = now_ms();
 		for (int i = 0; i < n; i++)
 			dispatch(f, &ev[i]);
+		fwd_close_pending(f);
 	}
 }
 
