@@ -12,12 +12,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -25,6 +27,7 @@
 
 #include "../common/log.h"
 #include "dns_fwd_int.h"
+#include "lean.h"
 
 #define DNS_T_SVCB  64
 #define DNS_T_HTTPS 65
@@ -199,10 +202,15 @@ const char *fwd_qtype_str(uint16_t t, char *buf, size_t len)
 struct query *query_new(struct fwd *f)
 {
 	struct query *q = f->free_q;
-	if (!q)
+	if (q) {
+		f->free_q = q->next_free;
+	} else if (f->q_used < FWD_MAX_QUERIES) {
+		q = &f->q[f->q_used];
+		q->idx = f->q_used++;
+	} else {
 		return NULL;
-	f->free_q = q->next_free;
-	uint32_t idx = q->idx, gen = q->gen;
+	}
+	uint32_t idx = q->idx, gen = f->q_gen[idx];
 	memset(q, 0, sizeof *q);
 	q->idx = idx;
 	q->gen = gen;
@@ -228,9 +236,42 @@ void query_free(struct fwd *f, struct query *q)
 		f->warm_in_flight--;
 	q->state = QS_FREE;
 	q->gen++;
+	f->q_gen[q->idx] = q->gen;
 	q->next_free = f->free_q;
 	f->free_q = q;
-	f->in_flight--;
+	if (--f->in_flight == 0)
+		f->idle_since = f->now;
+}
+
+/* After a burst (1,000 queries at once touch 600 KiB of slots), the slots
+ * beyond the first FWD_SLOTS_KEPT go back to the kernel once nothing has
+ * been in flight for a while.  Only their generations must survive (a late
+ * event or ALLOW reply for a slot's former query must not match its next
+ * one): they live in q_gen.  Returns when to look again. */
+static int64_t slots_shrink(struct fwd *f)
+{
+	if (f->q_used <= FWD_SLOTS_KEPT || f->in_flight)
+		return INT64_MAX;
+	if (f->now - f->idle_since < FWD_SLOTS_IDLE_MS)
+		return f->idle_since + FWD_SLOTS_IDLE_MS;
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)&f->q[FWD_SLOTS_KEPT];
+	uintptr_t hi = (uintptr_t)&f->q[f->q_used];
+	if (page > 0) {
+		lo = (lo + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+		hi &= ~((uintptr_t)page - 1);
+		if (hi > lo)
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	/* Every slot is free: the list is rebuilt from the kept ones; the
+	 * others are set up again (from zero) when needed. */
+	f->q_used = FWD_SLOTS_KEPT;
+	f->free_q = NULL;
+	for (uint32_t i = FWD_SLOTS_KEPT; i-- > 0;) {
+		f->q[i].next_free = f->free_q;
+		f->free_q = &f->q[i];
+	}
+	return INT64_MAX;
 }
 
 /* ---- the policy check ---- */
@@ -374,6 +415,9 @@ __attribute__((noreturn)) static void run(struct fwd *f)
 		f->now = now_ms();
 		int64_t next = timers_run(f);
 		warm_step(f);
+		int64_t shrink = slots_shrink(f);
+		if (shrink < next)
+			next = shrink;
 		int wait = stash_check(f);
 		struct ratelimit *rl[] = {&f->rl_blocked, &f->rl_dropped,
 					  &f->rl_fail};
@@ -438,6 +482,7 @@ static struct fwd *prepare(const struct policy *p,
 	reset_signals();
 	struct fwd *f = calloc(1, sizeof *f);
 	if (!f || !(f->q = calloc(FWD_MAX_QUERIES, sizeof *f->q)) ||
+	    !(f->q_gen = calloc(FWD_MAX_QUERIES, sizeof *f->q_gen)) ||
 	    !(f->c = calloc(FWD_MAX_CONNS, sizeof *f->c)))
 		fatal("out of memory");
 	the_fwd = f;
@@ -478,13 +523,6 @@ static struct fwd *prepare(const struct policy *p,
 
 	for (int i = 0; i < T_N; i++)
 		f->tl[i].prev = f->tl[i].next = &f->tl[i];
-	for (uint32_t i = FWD_MAX_QUERIES; i-- > 0;) {
-		f->q[i].idx = i;
-		f->q[i].fd = -1;
-		f->q[i].t.cls = -1;
-		f->q[i].next_free = f->free_q;
-		f->free_q = &f->q[i];
-	}
 	for (uint32_t i = 0; i < FWD_MAX_CONNS; i++) {
 		f->c[i].idx = i;
 		f->c[i].fd = -1;
@@ -508,8 +546,15 @@ void dns_forwarder_main(const struct policy *p, const struct dns_fwd_sockets *s,
 {
 	pid_t ppid = getppid();
 	struct fwd *f = prepare(p, s, ipc_fd);
+	/* What the privileged parent freed before the fork is ours too
+	 * (copy-on-write): hand it back.  And the code that set-up ran
+	 * (lean.h), once the sandbox is in (its compiler is most of it). */
+	malloc_trim(0);
+	struct lean_code code;
+	lean_find_code(&code);
 	int keep[] = {s->udp4, s->udp6, s->tcp4, s->tcp6, ipc_fd, f->ep};
 	dns_fwd_sandbox(run_as_user, ppid, keep, sizeof keep / sizeof *keep);
+	lean_drop_code(&code);
 	run(f);
 }
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "../common/log.h"
 #include "../firewall/nft.h"
+#include "../firewall/lean.h"
 #include "../firewall/resolve.h"
 
 
@@ -115,6 +117,9 @@ static int boot(void *ctx)
 	b->owner_fd = -1;
 	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
+	/* The batch for thousands of networks is freed: give its pages back
+	 * before the forwarder is forked (it would share them) and for good. */
+	malloc_trim(0);
 
 	if (dns_priv_start(&b->dns, &b->p, NULL, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
@@ -135,6 +140,7 @@ static int boot(void *ctx)
 	if (!b->quiet)
 		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s",
 		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up);
+	lean_now(); /* what boot alone needed goes back (lean.h) */
 	return 0;
 }
 
