@@ -187,6 +187,7 @@ struct nft_builder {
 	struct nft_msgbuf *m;
 	uint32_t seq;
 	uint32_t set_id; /* the last one given out */
+	uint16_t log_group; /* nft_opts.log_group */
 };
 
 /* Makes room for a whole message (libnftnl writes without bounds checks),

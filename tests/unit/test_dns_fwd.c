@@ -76,7 +76,7 @@ static bool v6; /* clients talk to [::1] */
 static void is_open_answer(const struct res *r, const char *name,
 			   const char *type, const char *addr, const char *what)
 {
-	char n[DNS_NAME_BUF], t[16], a[64];
+	char n[256], t[16], a[64];
 	unsigned ttl = 0;
 	bool good = sscanf(r->txt, "%255s %15s %u %63s", n, t, &ttl, a) == 4 &&
 		    !strchr(r->txt, ';') && strcmp(n, name) == 0 &&
