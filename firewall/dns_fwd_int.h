@@ -25,8 +25,7 @@
  * (at most FWD_SOCK_MS, then SERVFAIL). */
 #define FWD_MAX_QUERIES	  4096
 #define FWD_MAX_CONNS	  64   /* TCP clients at once; more are closed */
-#define FWD_SLOTS_KEPT	  64   /* query slots kept after a burst */
-#define FWD_SLOTS_IDLE_MS 1000 /* ... once nothing was in flight this long */
+#define FWD_SLOTS_KEPT	  64   /* query slots kept once a burst is over */
 #define FWD_TCP_QUERY_MAX 4096 /* a client's query over TCP, bytes */
 #define FWD_PKT		  65536
 
@@ -165,7 +164,6 @@ struct fwd {
 	struct query *free_q;
 	uint32_t q_used; /* slots are set up as needed: untouched, no memory */
 	uint32_t *q_gen; /* each slot's generation, kept when slots go back */
-	int64_t idle_since; /* when in_flight last fell to 0 */
 	unsigned in_flight;
 	struct conn *c;
 	unsigned n_conns;
