@@ -47,7 +47,8 @@ void conn_close(struct fwd *f, struct conn *c)
 	timer_disarm(&c->t);
 	fwd_close_fd(f, &c->fd);
 	free(c->wbuf);
-	c->wbuf = NULL;
+	free(c->rbuf);
+	c->wbuf = c->rbuf = NULL;
 	c->woff = c->wlen = c->roff = 0;
 	c->busy = false;
 	c->gen++;
@@ -295,6 +296,11 @@ void client_accept(struct fwd *f, int lfd)
 		for (unsigned k = 0; k < FWD_MAX_CONNS && !c; k++)
 			if (f->c[k].fd < 0)
 				c = &f->c[k];
+		if (c && f->fds_open < f->fd_budget &&
+		    !(c->rbuf = malloc(2 + FWD_TCP_QUERY_MAX))) {
+			close(fd);
+			continue;
+		}
 		if (!c || f->fds_open >= f->fd_budget) {
 			if (ratelimit_ok(&f->rl_fail, f->now, 10))
 				warn(

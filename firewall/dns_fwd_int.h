@@ -3,6 +3,7 @@
  *   dns_fwd_client.c clients (UDP, TCP) and what is answered locally
  *   dns_fwd_up.c     queries to the upstreams, answers, holding for ALLOW
  *   dns_fwd_ipc.c    the socketpair to the privileged side, socket stashes
+ *   dns_fwd_open.c   addresses known open, so a busy name skips the IPC
  * Single-threaded; everything lives in one struct fwd. */
 #ifndef CORRAL_DNS_FWD_INT_H
 #define CORRAL_DNS_FWD_INT_H
@@ -24,6 +25,7 @@
  * (at most FWD_SOCK_MS, then SERVFAIL). */
 #define FWD_MAX_QUERIES	  4096
 #define FWD_MAX_CONNS	  64   /* TCP clients at once; more are closed */
+#define FWD_SLOTS_KEPT	  64   /* query slots kept once a burst is over */
 #define FWD_TCP_QUERY_MAX 4096 /* a client's query over TCP, bytes */
 #define FWD_PKT		  65536
 
@@ -90,12 +92,15 @@ struct query {
 	uint32_t allow_timeout;
 	uint32_t hard_failed; /* upstreams that refused, a bit each */
 	int fd;		      /* upstream socket, -1 */
+	uint8_t fd_peer;      /* 1 + the upstream fd is connected to, or 0 */
 	struct origin o;
 	uint16_t client_id;
 	uint8_t *qbuf; /* the client's query with our ID: what is sent */
 	size_t qlen;
 	struct dns_msg sent; /* qbuf parsed */
 	uint8_t *tbuf;	     /* TCP: the exchange; QS_WAIT_ALLOW: the answer */
+	struct ipaddr *opening; /* QS_WAIT_ALLOW: the addresses asked for */
+	size_t n_opening;
 	size_t toff, tlen;
 	uint8_t tlen_buf[2];
 	struct query *next_free;
@@ -111,11 +116,12 @@ struct conn {
 	size_t roff;
 	uint8_t *wbuf;
 	size_t woff, wlen;
-	uint8_t rbuf[2 + FWD_TCP_QUERY_MAX];
+	uint8_t *rbuf; /* 2 + FWD_TCP_QUERY_MAX bytes while open */
 };
 
 struct stash {
 	int fds[STASH_CAP];
+	uint8_t peer[STASH_CAP]; /* UDP: 1 + the upstream it is connected to */
 	unsigned n;
 	bool used;    /* an upstream of this family exists (UDP: keep full) */
 	bool req_out; /* a SOCKETS_REQ is unanswered */
@@ -131,6 +137,17 @@ struct ipc_out {
 	uint8_t msg[];
 };
 
+/* (asked name, address) known open until `until` (ms, f->now's clock). */
+#define FWD_OPEN_SLOTS 512
+/* Upstream sockets done with are closed after the turn's answers are out:
+ * close() and the epoll removal cost more than the rest of a query. */
+#define FWD_CLOSING_MAX 256
+struct fwd_open {
+	uint64_t name_hash;
+	int64_t until;
+	struct ipaddr addr;
+};
+
 struct ratelimit {
 	int64_t window;
 	unsigned n;
@@ -143,8 +160,10 @@ struct fwd {
 	int ep, ipc;
 	int lfd[4]; /* udp4, udp6, tcp4, tcp6 */
 	int64_t now;
-	struct query *q;
+	struct query *q; /* FWD_MAX_QUERIES slots, q_used set up so far */
 	struct query *free_q;
+	uint32_t q_used; /* slots are set up as needed: untouched, no memory */
+	uint32_t *q_gen; /* each slot's generation, kept when slots go back */
 	unsigned in_flight;
 	struct conn *c;
 	unsigned n_conns;
@@ -162,6 +181,10 @@ struct fwd {
 	size_t n_names, n_wild;
 	size_t warm_next, warm_in_flight;
 	struct ratelimit rl_blocked, rl_dropped, rl_fail;
+	struct fwd_open open[FWD_OPEN_SLOTS];
+	int closing[FWD_CLOSING_MAX]; /* closed once the turn's events are done
+				       */
+	unsigned n_closing;
 	uint8_t pkt[FWD_PKT];
 	uint8_t out[FWD_PKT];
 };
@@ -179,6 +202,9 @@ void timer_disarm(struct timer *t);
 bool ratelimit_ok(struct ratelimit *r, int64_t now, unsigned per_sec);
 uint16_t fwd_random16(struct fwd *f);
 void fwd_close_fd(struct fwd *f, int *fd);
+/* Takes *fd (a watched upstream socket) out of use; closed by
+ * fwd_close_pending at the end of the loop turn. */
+void fwd_close_later(struct fwd *f, int *fd);
 /* dns_fwd_client.c */
 void client_udp(struct fwd *f, int lfd);    /* a UDP listener is readable */
 void client_accept(struct fwd *f, int lfd); /* a TCP listener is */
@@ -196,7 +222,7 @@ void up_start(struct fwd *f, struct query *q);
 void up_event(struct fwd *f, struct query *q, uint32_t events);
 void up_timeout(struct fwd *f, struct query *q);
 /* A socket for a query waiting on stash si arrived. */
-void up_got_socket(struct fwd *f, struct query *q, int fd);
+void up_got_socket(struct fwd *f, struct query *q, int fd, uint8_t peer);
 void up_allow_reply(struct fwd *f, struct query *q, unsigned chunk, bool ok,
 		    uint32_t timeout);
 
@@ -205,11 +231,24 @@ void ipc_event(struct fwd *f, uint32_t events);
 void ipc_blocked(struct fwd *f, const char *name, uint16_t qtype);
 /* Sends q's addresses in chunks; ids encode (q->gen, chunk, q->idx). */
 void ipc_allow(struct fwd *f, struct query *q, const struct dns_answer *a);
-/* Pops a socket of stash si, or -1 (stash_check then asks for more). */
-int stash_take(struct fwd *f, unsigned si);
-/* Asks for sockets where they run low or queries wait; call once per
- * loop turn.  Returns ms until it wants to run again, or -1. */
+/* Pops a socket of stash si, or -1 (stash_check then asks for more);
+ * *peer: 1 + the upstream it is already connected to, or 0. */
+int stash_take(struct fwd *f, unsigned si, uint8_t *peer);
+/* Asks for sockets where they run low or queries wait, and connects a few
+ * fresh UDP ones to their family's first upstream (so a query does not
+ * wait for that); call once per loop turn.  Returns ms until it wants to
+ * run again, or -1. */
 int stash_check(struct fwd *f);
 unsigned stash_index(int family, bool tcp);
+
+/* dns_fwd_open.c */
+/* The privileged side confirmed these n addresses of name open for at
+ * least seconds from now. */
+void open_note(struct fwd *f, const char *name, const struct ipaddr *a,
+	       size_t n, uint32_t seconds);
+/* True when every address of a is known open with 90% of its clamped TTL
+ * (and 1 s) still to run; *left: the seconds left, the least of them. */
+bool open_all(struct fwd *f, const char *name, const struct dns_answer *a,
+	      uint32_t *left);
 
 #endif

@@ -141,10 +141,46 @@ void ipc_allow(struct fwd *f, struct query *q, const struct dns_answer *a)
 
 /* ---- socket stashes ---- */
 
-int stash_take(struct fwd *f, unsigned si)
+int stash_take(struct fwd *f, unsigned si, uint8_t *peer)
 {
 	struct stash *s = &f->st[si];
-	return s->n ? s->fds[--s->n] : -1;
+	*peer = 0;
+	if (!s->n)
+		return -1;
+	s->n--;
+	*peer = s->peer[s->n];
+	return s->fds[s->n];
+}
+
+/* The first upstream of the family: where a query goes first. */
+static int first_upstream(const struct fwd *f, int family)
+{
+	for (size_t i = 0; i < f->p->n_upstreams && i < POLICY_MAX_UPSTREAMS;
+	     i++)
+		if (f->p->upstreams[i].addr.family == family)
+			return (int)i;
+	return -1;
+}
+
+/* connect() picks the random source port; done here, a few per turn from
+ * the top of the stack (the next to be taken), it is off a query's path. */
+static void stash_connect(struct fwd *f, unsigned si)
+{
+	struct stash *s = &f->st[si];
+	int up = first_upstream(f, si & 1 ? AF_INET6 : AF_INET);
+	if (up < 0)
+		return;
+	struct sockaddr_storage ss;
+	socklen_t sl = upstream_sockaddr(&f->p->upstreams[up], &ss);
+	unsigned done = 0;
+	for (unsigned i = s->n; i-- > 0 && done < 8;) {
+		if (s->peer[i])
+			continue;
+		if (connect(s->fds[i], (struct sockaddr *)&ss, sl) < 0)
+			break; /* the query's own connect reports it */
+		s->peer[i] = (uint8_t)(up + 1);
+		done++;
+	}
 }
 
 static long requested(const struct fwd *f)
@@ -205,6 +241,8 @@ int stash_check(struct fwd *f)
 		if (!s->used && !s->waiting)
 			continue;
 		stash_refill(f, si);
+		if (!(si & 2))
+			stash_connect(f, si);
 		/* Still short (fd budget, a reply pending, a pause): look
 		 * again soon. */
 		if (s->waiting && s->n == 0)
@@ -222,7 +260,8 @@ static void feed_waiters(struct fwd *f, unsigned si)
 		timer_disarm(&q->t);
 		s->waiting--;
 		q->state = QS_STEP;
-		up_got_socket(f, q, s->fds[--s->n]);
+		s->n--;
+		up_got_socket(f, q, s->fds[s->n], s->peer[s->n]);
 	}
 }
 
@@ -250,8 +289,10 @@ static bool on_sockets(struct fwd *f, const uint8_t *msg, size_t len,
 	}
 	if (nfds < s->req_count)
 		s->not_before = f->now + RETRY_MS;
-	for (size_t i = 0; i < nfds; i++)
+	for (size_t i = 0; i < nfds; i++) {
+		s->peer[s->n] = 0;
 		s->fds[s->n++] = fds[i];
+	}
 	feed_waiters(f, si);
 	return true;
 }

@@ -52,12 +52,7 @@ static void put16(uint8_t *p, uint16_t v)
 
 static void drop_fd(struct fwd *f, struct query *q)
 {
-	if (q->fd >= 0) {
-		/* Explicitly: the registration outlives close() while
-		 * another process still holds the socket. */
-		epoll_ctl(f->ep, EPOLL_CTL_DEL, q->fd, NULL);
-		fwd_close_fd(f, &q->fd);
-	}
+	fwd_close_later(f, &q->fd);
 	free(q->tbuf);
 	q->tbuf = NULL;
 	q->toff = q->tlen = 0;
@@ -99,7 +94,8 @@ static void udp_send(struct fwd *f, struct query *q)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = upstream_sockaddr(cur(f, q), &ss);
-	if (connect(q->fd, (struct sockaddr *)&ss, sl) < 0 ||
+	if ((q->fd_peer != q->up + 1 &&
+	     connect(q->fd, (struct sockaddr *)&ss, sl) < 0) ||
 	    send(q->fd, q->qbuf, q->qlen, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		hard_fail(f, q, strerror(errno));
 		return;
@@ -135,9 +131,10 @@ static void tcp_begin(struct fwd *f, struct query *q)
 	watch(f, q, EPOLLOUT, EPOLL_CTL_ADD);
 }
 
-void up_got_socket(struct fwd *f, struct query *q, int fd)
+void up_got_socket(struct fwd *f, struct query *q, int fd, uint8_t peer)
 {
 	q->fd = fd;
+	q->fd_peer = peer;
 	if (q->stash & 2)
 		tcp_begin(f, q);
 	else
@@ -148,9 +145,10 @@ static void need_socket(struct fwd *f, struct query *q, bool tcp)
 {
 	unsigned si = stash_index(cur(f, q)->addr.family, tcp);
 	q->stash = (uint8_t)si;
-	int fd = stash_take(f, si);
+	uint8_t peer;
+	int fd = stash_take(f, si, &peer);
 	if (fd >= 0) {
-		up_got_socket(f, q, fd);
+		up_got_socket(f, q, fd, peer);
 		return;
 	}
 	q->state = QS_WAIT_SOCK;
@@ -250,13 +248,25 @@ static void answer(struct fwd *f, struct query *q, uint8_t *buf, size_t len,
 			buf = f->out;
 			len = (size_t)n;
 		}
+		uint32_t left;
+		if (open_all(f, q->sent.qname, &a, &left)) {
+			dns_cap_ttls(buf, len, 0,
+				     left < f->p->ttl_max ? left
+							  : f->p->ttl_max);
+			fwd_finish(f, q, buf, len);
+			return;
+		}
 		if (a.n_addrs) {
 			q->tbuf = malloc(len);
-			if (!q->tbuf) {
+			q->opening = malloc(a.n_addrs * sizeof *q->opening);
+			if (!q->tbuf || !q->opening) {
 				fwd_fail(f, q, DNS_R_SERVFAIL);
 				return;
 			}
 			memcpy(q->tbuf, buf, len);
+			for (size_t i = 0; i < a.n_addrs; i++)
+				q->opening[i] = a.addrs[i].addr;
+			q->n_opening = a.n_addrs;
 			q->tlen = len;
 			q->state = QS_WAIT_ALLOW;
 			timer_arm(f, &q->t, T_ALLOW);
@@ -436,6 +446,7 @@ void up_allow_reply(struct fwd *f, struct query *q, unsigned chunk, bool ok,
 	}
 	/* A client may keep the answer no longer than the addresses stay
 	 * open. */
+	open_note(f, q->sent.qname, q->opening, q->n_opening, q->allow_timeout);
 	uint32_t cap =
 	    q->allow_timeout < f->p->ttl_max ? q->allow_timeout : f->p->ttl_max;
 	dns_cap_ttls(q->tbuf, q->tlen, 0, cap);

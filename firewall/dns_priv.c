@@ -20,6 +20,7 @@
 #include "../common/log.h"
 #include "dns_expiry.h"
 #include "dns_ipc.h"
+#include "nflog.h"
 #include "nft_dyn.h"
 #include "rebind.h"
 
@@ -122,7 +123,7 @@ int dns_priv_start(struct dns_priv *d, const struct policy *p, const char *run_a
 	memset(d, 0, sizeof *d);
 	d->p = p;
 	d->run_as = run_as;
-	d->ipc_fd = d->nl_fd = -1;
+	d->ipc_fd = d->nl_fd = d->nflog_fd = -1;
 	d->listen = (struct dns_fwd_sockets){-1, -1, -1, -1};
 	d->exp = dns_expiry_new();
 	if (!d->exp) {
@@ -329,6 +330,102 @@ static void handle_blocked(struct dns_priv *d, const struct ipc_blocked *b)
 		     b->qtype, b->name);
 }
 
+/* ---- blocked connections ---- */
+
+int dns_priv_watch_blocked(struct dns_priv *d, uint16_t group, char *err,
+			   size_t errlen)
+{
+	d->nflog_fd = nflog_open(group, err, errlen);
+	return d->nflog_fd < 0 ? -1 : 0;
+}
+
+struct name_of {
+	const struct ipaddr *a;
+	const char *name;
+};
+
+static void find_name(void *ctx, const struct ipaddr *a, uint16_t portspec,
+		      double expires, const char *name)
+{
+	struct name_of *n = ctx;
+	(void)portspec;
+	(void)expires;
+	if (!n->name && name[0] && a->family == n->a->family &&
+	    memcmp(a->b, n->a->b, sizeof a->b) == 0)
+		n->name = name;
+}
+
+void dns_conn_allow_line(const struct dns_conn_event *e, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *target = e->name[0] ? e->name : ipaddr_str(&e->addr, -1, ip, sizeof ip);
+	if (e->port)
+		snprintf(buf, len, "allow %s ports %u", target, e->port);
+	else
+		snprintf(buf, len, "allow %s", target);
+}
+
+static void on_blocked_conn(void *ctx, const struct nflog_event *ev)
+{
+	struct dns_priv *d = ctx;
+	double now = now_s();
+	struct dns_conn_event *e = NULL;
+	for (size_t i = 0; i < DNS_PRIV_RECENT && !e; i++) {
+		struct dns_conn_event *c = &d->conns[i];
+		if (c->count && c->proto == ev->proto && c->port == ev->port &&
+		    c->addr.family == ev->addr.family &&
+		    memcmp(c->addr.b, ev->addr.b, sizeof c->addr.b) == 0)
+			e = c;
+	}
+	bool fresh = !e;
+	if (fresh) {
+		e = &d->conns[d->conns_next++ % DNS_PRIV_RECENT];
+		memset(e, 0, sizeof *e);
+		e->addr = ev->addr;
+		e->port = ev->port;
+		e->proto = ev->proto;
+		/* Expired entries too (now 0): a name whose address timed out
+		 * is still the line to add. */
+		struct name_of n = {.a = &ev->addr};
+		if (d->exp)
+			dns_expiry_each(d->exp, 0, find_name, &n);
+		if (n.name)
+			snprintf(e->name, sizeof e->name, "%s", n.name);
+	}
+	e->count++;
+	e->when = now;
+	if (!fresh)
+		return;
+	if (now - d->last_conn_log >= 1.0) {
+		if (d->conns_logged > BLOCKED_LOG_PER_SEC)
+			info("... and %u more blocked connections",
+			     d->conns_logged - BLOCKED_LOG_PER_SEC);
+		d->last_conn_log = now;
+		d->conns_logged = 0;
+	}
+	if (d->conns_logged++ < BLOCKED_LOG_PER_SEC) {
+		char ip[INET6_ADDRSTRLEN], pb[8], line[DNS_NAME_MAX + 32];
+		dns_conn_allow_line(e, line, sizeof line);
+		info("blocked connection to %s %s%s%.0u: add '%s' to allow it",
+		     nflog_proto_str(e->proto, pb, sizeof pb),
+		     ipaddr_str(&e->addr, -1, ip, sizeof ip), e->port ? " port " : "", e->port,
+		     line);
+	}
+}
+
+void dns_priv_handle_nflog(struct dns_priv *d)
+{
+	uint8_t buf[8192];
+	for (int budget = 16; budget > 0 && d->nflog_fd >= 0; budget--) {
+		ssize_t n = recv(d->nflog_fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == ENOBUFS))
+			continue; /* ENOBUFS: some were lost; go on reading */
+		if (n <= 0)
+			return;
+		nflog_parse(buf, (size_t)n, on_blocked_conn, d);
+	}
+}
+
 static void child_gone(struct dns_priv *d)
 {
 	if (d->ipc_fd >= 0)
@@ -473,6 +570,9 @@ void dns_priv_stop(struct dns_priv *d)
 	if (d->nl_fd >= 0)
 		close(d->nl_fd);
 	d->nl_fd = -1;
+	if (d->nflog_fd >= 0)
+		close(d->nflog_fd);
+	d->nflog_fd = -1;
 	close_listen(&d->listen);
 	dns_expiry_free(d->exp);
 	d->exp = NULL;

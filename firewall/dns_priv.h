@@ -32,6 +32,16 @@ struct dns_blocked_event {
 	double when; /* monotonic seconds */
 };
 
+/* A connection the ruleset refused (as NFLOG reported it). */
+struct dns_conn_event {
+	struct ipaddr addr;
+	uint16_t port;  /* 0: none (ICMP, a later fragment) */
+	uint8_t proto;  /* IPPROTO_* */
+	unsigned count; /* packets logged for it (retries included) */
+	double when;	/* monotonic seconds, the latest */
+	char name[DNS_NAME_MAX + 1]; /* a name that resolved to addr, or "" */
+};
+
 struct dns_priv {
 	const struct policy *p;
 	const char *run_as; /* user the forwarder runs as (NULL: nobody) */
@@ -50,6 +60,13 @@ struct dns_priv {
 	/* The last blocked queries, newest at recent[(recent_next - 1) % N]. */
 	struct dns_blocked_event recent[DNS_PRIV_RECENT];
 	size_t recent_next;
+	/* Blocked connections: the NFLOG socket (-1: only counted), and the
+	 * last ones, distinct (protocol, address, port), in a ring too. */
+	int nflog_fd;
+	struct dns_conn_event conns[DNS_PRIV_RECENT];
+	size_t conns_next;
+	double last_conn_log;
+	unsigned conns_logged;
 };
 
 /* Binds UDP and TCP on 127.0.0.1:53 and [::1]:53 (IPv6 optional: a box
@@ -77,6 +94,19 @@ void dns_priv_each_live(struct dns_priv *d,
  * what the new table holds (ttl = seconds left; names[i] opened v[i]). */
 void dns_priv_reset_learned(struct dns_priv *d, const struct resolved *v,
 			    size_t n, char (*names)[DNS_NAME_MAX + 1]);
+/* Reads what the ruleset refuses from NFLOG group (the table must log to
+ * it: nft_opts.log_group); call after dns_priv_start.  0, or -1 with err
+ * set (blocked connections are then only counted). */
+int dns_priv_watch_blocked(struct dns_priv *d, uint16_t group, char *err,
+			   size_t errlen);
+/* Call when d->nflog_fd is readable. */
+void dns_priv_handle_nflog(struct dns_priv *d);
+/* The config line that would allow e: `allow NAME ports P` when a name
+ * resolved to its address, else `allow ADDRESS ports P` (no ports for a
+ * protocol without them). */
+void dns_conn_allow_line(const struct dns_conn_event *e, char *buf,
+			 size_t len);
+
 /* Stops the forwarder so that it starts again on d->p (after a reload). */
 void dns_priv_restart(struct dns_priv *d);
 /* Stops the child and closes everything. */

@@ -46,6 +46,8 @@
 
 struct nft_opts {
 	bool owner; /* NFT_TABLE_F_OWNER: table lives as long as the socket */
+	uint16_t log_group; /* > 0: what is refused goes to this NFLOG group
+			       (rate-limited; nflog.h) */
 };
 
 /* A batch of netlink messages, ready to send. */

@@ -506,7 +506,8 @@ int nft_build_ruleset(const struct policy *p, const struct resolved *addrs,
 		return errno = EINVAL, -1;
 	if (nft_normalise(p, addrs, n_addrs, &n) < 0)
 		return -1;
-	struct nft_builder b = {.m = out, .seq = seq};
+	struct nft_builder b = {
+	    .m = out, .seq = seq, .log_group = o ? o->log_group : 0};
 	out->seq_first = seq;
 	int rc = -1;
 	if ((out->buf = malloc(estimate(&n))) != NULL) {

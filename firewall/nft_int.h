@@ -187,6 +187,7 @@ struct nft_builder {
 	struct nft_msgbuf *m;
 	uint32_t seq;
 	uint32_t set_id; /* the last one given out */
+	uint16_t log_group; /* nft_opts.log_group */
 };
 
 /* Makes room for a whole message (libnftnl writes without bounds checks),
@@ -298,9 +299,14 @@ struct nft_show_state {
 	uint64_t blocked;
 };
 
-/* Reads table inet corral on fd: everything for show, or only the learned
- * sets and their elements.  -1 with errno (ENOENT: no table). */
-int nft_read_state(int fd, uint32_t portid, bool learned_only,
+/* What nft_read_state reads of table inet corral: everything (for show);
+ * the learned sets and their elements; or table, chains, rules and set
+ * definitions without any element (a verification, cheap whatever the
+ * size of the allowlist). */
+enum { NFT_READ_ALL = 0, NFT_READ_LEARNED = 1, NFT_READ_RULES = 2 };
+/* Reads table inet corral on fd (what: NFT_READ_*; false and true still
+ * mean ALL and LEARNED).  -1 with errno (ENOENT: no table). */
+int nft_read_state(int fd, uint32_t portid, int what,
 		   struct nft_show_state *s);
 void nft_state_free(struct nft_show_state *s);
 

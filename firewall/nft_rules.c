@@ -16,6 +16,7 @@
 
 #include "../common/cleanup.h"
 #include "dns_ipc.h"
+#include "nflog.h"
 #include "nft_int.h"
 
 #define ANON_SET "__set%d"
@@ -408,6 +409,33 @@ static bool fill_counter(struct nftnl_rule *r, const void *arg, uint32_t anon)
 	return counter_ref(r);
 }
 
+/* limit rate 20/second burst 20 packets log group G snaplen 128: over the
+ * rate the rule stops at the limit, and the packet goes on to the rejects
+ * unlogged. */
+static bool fill_log(struct nftnl_rule *r, const void *arg, uint32_t anon)
+{
+	(void)anon;
+	const uint16_t *group = arg;
+	struct nftnl_expr *l = nftnl_expr_alloc("limit");
+	if (l) {
+		nftnl_expr_set_u64(l, NFTNL_EXPR_LIMIT_RATE, CORRAL_NFLOG_RATE);
+		nftnl_expr_set_u64(l, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_BURST,
+				   CORRAL_NFLOG_RATE);
+		nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(l, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	}
+	if (!add(r, l))
+		return false;
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, *group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN,
+				   CORRAL_NFLOG_SNAPLEN);
+	}
+	return add(r, e);
+}
+
 /* meta l4proto tcp reject with tcp reset */
 static bool fill_reset(struct nftnl_rule *r, const void *arg, uint32_t anon)
 {
@@ -519,6 +547,8 @@ static int output_rules(struct nft_builder *b, const struct nft_norm *n)
 	    dyn_rules(b, n) < 0)
 		return -1;
 	return rule(b, "output", fill_counter, NULL, 0) < 0 ||
+		       (b->log_group &&
+			rule(b, "output", fill_log, &b->log_group, 0) < 0) ||
 		       rule(b, "output", fill_reset, NULL, 0) < 0 ||
 		       rule(b, "output", fill_reject, NULL, 0) < 0
 		   ? -1

@@ -486,8 +486,9 @@ static int read_elems(struct conn *c, struct nft_show_set *si)
 	return talk(c, nlh, elems_cb, si);
 }
 
-static int read_all(struct conn *c, struct nft_show_state *s, bool learned)
+static int read_all(struct conn *c, struct nft_show_state *s, int what)
 {
+	bool learned = what == NFT_READ_LEARNED;
 	char buf[1024];
 	for (int i = 0; i < NFT_N_SETS; i++)
 		snprintf(s->sets[i].name, sizeof s->sets[i].name, "%s",
@@ -510,10 +511,10 @@ static int read_all(struct conn *c, struct nft_show_state *s, bool learned)
 	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, CORRAL_TABLE);
 	if (talk(c, nlh, set_cb, s) < 0)
 		return -1;
-	for (int i = 0; i < NFT_N_SETS && !learned; i++)
+	for (int i = 0; i < NFT_N_SETS && what == NFT_READ_ALL; i++)
 		if (read_elems(c, &s->sets[i]) < 0)
 			return -1;
-	for (size_t i = 0; i < s->n_dyn; i++)
+	for (size_t i = 0; i < s->n_dyn && what != NFT_READ_RULES; i++)
 		if (read_elems(c, &s->dyn[i]) < 0)
 			return -1;
 	/* The counter is cheap and status wants it even in the light read. */
@@ -536,7 +537,7 @@ void nft_state_free(struct nft_show_state *s)
 	memset(s, 0, sizeof *s);
 }
 
-int nft_read_state(int fd, uint32_t portid, bool learned_only,
+int nft_read_state(int fd, uint32_t portid, int what,
 		   struct nft_show_state *s)
 {
 	struct conn c = {.fd = fd, .portid = portid, .seq = nft_next_seq(64)};
@@ -544,7 +545,7 @@ int nft_read_state(int fd, uint32_t portid, bool learned_only,
 	/* A dump interrupted by a concurrent change is read again. */
 	for (int tries = 0;; tries++) {
 		memset(s, 0, sizeof *s);
-		rc = read_all(&c, s, learned_only);
+		rc = read_all(&c, s, what);
 		if (rc == 0 || errno != EINTR || tries == 3)
 			break;
 		nft_state_free(s);

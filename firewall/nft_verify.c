@@ -28,7 +28,9 @@ int nft_verify(bool owner, char *err, size_t errlen)
 	if (nft_sock_open(&fd, &portid, err, errlen) < 0)
 		return -1;
 	struct nft_show_state s;
-	if (nft_read_state(fd, portid, false, &s) < 0) {
+	/* Not the elements: thousands of networks would cost time and memory,
+	 * and the ACK of the batch that loaded them already says they are in. */
+	if (nft_read_state(fd, portid, NFT_READ_RULES, &s) < 0) {
 		if (errno == ENOENT)
 			snprintf(err, errlen, "table inet %s is not in the kernel after it was "
 				 "loaded", CORRAL_TABLE);
@@ -73,7 +75,7 @@ int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen)
 	if (nft_sock_open(&fd, &portid, err, errlen) < 0)
 		return -1;
 	struct nft_show_state s;
-	if (nft_read_state(fd, portid, true, &s) < 0) {
+	if (nft_read_state(fd, portid, NFT_READ_LEARNED, &s) < 0) {
 		nft_explain(errno, "reading table inet " CORRAL_TABLE, err, errlen);
 		return -1;
 	}

@@ -2,6 +2,7 @@
  * reload (root).  One short request line per connection, answered from
  * init's loop; a client that does not send its line at once is dropped, so
  * no client can stall PID 1. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/log.h"
+#include "../firewall/nflog.h"
 #include "../firewall/nft.h"
 #include "../sandbox/mode.h"
 #include "fw_boot.h"
@@ -69,6 +71,30 @@ static size_t json_str(char *out, size_t len, const char *s)
 			off += (size_t)n_;                                     \
 	} while (0)
 
+/* The last blocked events, DNS queries and connections, newest first. */
+struct blocked_ref {
+	double when;
+	const struct dns_blocked_event *q; /* or */
+	const struct dns_conn_event *c;
+};
+
+static size_t last_blocked(const struct dns_priv *d, struct blocked_ref *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < DNS_PRIV_RECENT && i < d->recent_next; i++)
+		v[n++] = (struct blocked_ref){.when = d->recent[i].when, .q = &d->recent[i]};
+	for (size_t i = 0; i < DNS_PRIV_RECENT; i++)
+		if (d->conns[i].count)
+			v[n++] = (struct blocked_ref){.when = d->conns[i].when, .c = &d->conns[i]};
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j].when > v[j - 1].when; j--) {
+			struct blocked_ref t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n;
+}
+
 static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 {
 	size_t off = 0;
@@ -77,7 +103,8 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	bool have_conn = nft_blocked_packets(&blocked_conn, err, sizeof err) == 0;
 	const struct dns_priv *d = &b->dns;
 	size_t live = dns_priv_live(&b->dns);
-	size_t n_recent = d->recent_next < DNS_PRIV_RECENT ? d->recent_next : DNS_PRIV_RECENT;
+	struct blocked_ref recent[2 * DNS_PRIV_RECENT];
+	size_t n_recent = last_blocked(d, recent);
 	if (json) {
 		APPEND("{\"ready\":%s,\"backend\":\"nftables\",", b->ready ? "true" : "false");
 		if (b->sandbox_set)
@@ -89,15 +116,27 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 		       (unsigned long long)d->st.blocked_queries, (unsigned long long)blocked_conn,
 		       (unsigned long long)d->st.restarts);
 		for (size_t i = 0; i < n_recent; i++) {
-			const struct dns_blocked_event *e =
-				&d->recent[(d->recent_next - 1 - i) % DNS_PRIV_RECENT];
-			char name[2 * DNS_NAME_MAX + 4], line[2 * DNS_NAME_MAX + 16];
-			json_str(name, sizeof name, e->name);
-			char allow[DNS_NAME_MAX + 8];
-			snprintf(allow, sizeof allow, "allow %s", e->name);
+			char name[2 * DNS_NAME_MAX + 4], line[2 * DNS_NAME_MAX + 64];
+			char allow[DNS_NAME_MAX + 32];
+			const struct dns_blocked_event *e = recent[i].q;
+			const struct dns_conn_event *c = recent[i].c;
+			if (e) {
+				json_str(name, sizeof name, e->name);
+				snprintf(allow, sizeof allow, "allow %s", e->name);
+				json_str(line, sizeof line, allow);
+				APPEND("%s{\"kind\":\"dns\",\"name\":%s,\"qtype\":%u,\"allow\":%s}",
+				       i ? "," : "", name, e->qtype, line);
+				continue;
+			}
+			char ip[INET6_ADDRSTRLEN], pb[8];
+			json_str(name, sizeof name, c->name);
+			dns_conn_allow_line(c, allow, sizeof allow);
 			json_str(line, sizeof line, allow);
-			APPEND("%s{\"kind\":\"dns\",\"name\":%s,\"qtype\":%u,\"allow\":%s}", i ? "," : "",
-			       name, e->qtype, line);
+			APPEND("%s{\"kind\":\"connection\",\"protocol\":\"%s\",\"address\":\"%s\","
+			       "\"port\":%u,\"name\":%s,\"packets\":%u,\"allow\":%s}",
+			       i ? "," : "", nflog_proto_str(c->proto, pb, sizeof pb),
+			       ipaddr_str(&c->addr, -1, ip, sizeof ip), c->port, name, c->count,
+			       line);
 		}
 		APPEND("]}\n");
 		return off;
@@ -118,11 +157,20 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	       have_conn ? (snprintf(err, sizeof err, "%llu", (unsigned long long)blocked_conn), err)
 			 : "?");
 	if (n_recent)
-		APPEND("\nrecently blocked names (add the line to allow one):\n");
+		APPEND("\nrecently blocked (add the line to allow it):\n");
 	for (size_t i = 0; i < n_recent; i++) {
-		const struct dns_blocked_event *e =
-			&d->recent[(d->recent_next - 1 - i) % DNS_PRIV_RECENT];
-		APPEND("  %-40s allow %s\n", e->name, e->name);
+		const struct dns_blocked_event *e = recent[i].q;
+		const struct dns_conn_event *c = recent[i].c;
+		if (e) {
+			APPEND("  %-44s allow %s\n", e->name, e->name);
+			continue;
+		}
+		char what[INET6_ADDRSTRLEN + 32], ip[INET6_ADDRSTRLEN], pb[8];
+		char allow[DNS_NAME_MAX + 32];
+		snprintf(what, sizeof what, "%s %s%s%.0u", nflog_proto_str(c->proto, pb, sizeof pb),
+			 ipaddr_str(&c->addr, -1, ip, sizeof ip), c->port ? " port " : "", c->port);
+		dns_conn_allow_line(c, allow, sizeof allow);
+		APPEND("  %-44s %s\n", what, allow);
 	}
 	return off;
 }

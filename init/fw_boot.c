@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 #include "../common/log.h"
 #include "../firewall/nft.h"
+#include "../firewall/lean.h"
+#include "../firewall/nflog.h"
 #include "../firewall/resolve.h"
 #include "../sandbox/mode.h"
 
@@ -113,15 +116,29 @@ static int boot(void *ctx)
 	/* No name is resolved here: the forwarder resolves every allowed name
 	 * as soon as it starts (its warm-up), through the same checked path as
 	 * any answer, so ready does not wait for an upstream's round trips. */
-	struct nft_opts o = {.owner = true};
+	/* What the ruleset refuses is also logged to an NFLOG group, so status
+	 * can list blocked connections; a kernel without NFLOG gets the table
+	 * without that rule (they are still counted). */
+	struct nft_opts o = {.owner = true, .log_group = CORRAL_NFLOG_GROUP};
 	b->owner_fd = -1;
-	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0)
-		boot_fail(b, "%s", err);
+	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0) {
+		char err2[512];
+		o.log_group = 0;
+		if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err2, sizeof err2) < 0)
+			boot_fail(b, "%s", err);
+		warn("blocked connections are counted, not listed: %s", err);
+	}
+	/* The batch for thousands of networks is freed: give its pages back
+	 * before the forwarder is forked (it would share them) and for good. */
+	malloc_trim(0);
 
 	if (dns_priv_start(&b->dns, &b->p, NULL, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
 	b->dns.nl_fd = b->owner_fd; /* only the owner may add to its sets */
 	b->dns_up = true;
+	if (o.log_group &&
+	    dns_priv_watch_blocked(&b->dns, o.log_group, err, sizeof err) < 0)
+		warn("blocked connections are counted, not listed: %s", err);
 
 	if (nft_verify(true, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
@@ -141,6 +158,7 @@ static int boot(void *ctx)
 		     "sandbox %s",
 		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up,
 		     sandbox_mode_name(b->sandbox));
+	lean_now(); /* what boot alone needed goes back (lean.h) */
 	return 0;
 }
 
@@ -161,6 +179,8 @@ static size_t pollfds(void *ctx, struct pollfd *pf, size_t max, int *timeout_ms)
 		*timeout_ms = t;
 	if (b->dns.ipc_fd >= 0)
 		pf[n++] = (struct pollfd){.fd = b->dns.ipc_fd, .events = POLLIN};
+	if (b->dns.nflog_fd >= 0 && n < max)
+		pf[n++] = (struct pollfd){.fd = b->dns.nflog_fd, .events = POLLIN};
 	if (b->ctl_fd >= 0)
 		pf[n++] = (struct pollfd){.fd = b->ctl_fd, .events = POLLIN};
 	return n;
@@ -174,6 +194,8 @@ static void events(void *ctx, const struct pollfd *pf, size_t n)
 			continue;
 		if (pf[i].fd == b->dns.ipc_fd)
 			dns_priv_handle_ipc(&b->dns);
+		else if (pf[i].fd == b->dns.nflog_fd)
+			dns_priv_handle_nflog(&b->dns);
 		else if (pf[i].fd == b->ctl_fd)
 			control_serve(b);
 	}
@@ -265,7 +287,8 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 	struct resolve_result r = {0};
 	struct keep_ctx k = {.p = &np, .r = &r, .now = now_s()};
 	dns_priv_each_live(&b->dns, keep_live, &k);
-	struct nft_opts o = {.owner = true};
+	struct nft_opts o = {.owner = true,
+			     .log_group = b->dns.nflog_fd >= 0 ? CORRAL_NFLOG_GROUP : 0};
 	int rc = nft_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
 	if (rc < 0) {
 		warn("reload: %s (the policy in force is unchanged)", err);

@@ -143,6 +143,35 @@ init_bg() {
 	assert_output --regexp "blocked +[1-9][0-9]* DNS queries, [1-9][0-9]* connection attempts"
 }
 
+@test "a connection CMD makes that is blocked is listed in status with the line to allow it" {
+	conf "allow api.test ports 443"
+	# From init's own CMD: a bare address, then api.test's address on a
+	# port it is not allowed (its name was resolved first), then status.
+	run box "$CORRAL_BIN" init --quiet --config "$CONF" -- sh -c "
+		curl -q -sS --noproxy '*' --max-time 3 http://198.51.100.4:8080/
+		getent hosts api.test >/dev/null || echo 'api.test did not resolve'
+		curl -q -sS --noproxy '*' --max-time 3 http://198.51.100.3:80/
+		'$CORRAL_BIN' status --json
+		'$CORRAL_BIN' status"
+	refute_output --partial "did not resolve"
+	assert_output --partial '{"kind":"connection","protocol":"tcp","address":"198.51.100.4","port":8080,"name":"","packets":'
+	assert_output --partial '"allow":"allow 198.51.100.4 ports 8080"}'
+	assert_output --partial '{"kind":"connection","protocol":"tcp","address":"198.51.100.3","port":80,"name":"api.test","packets":'
+	assert_output --partial '"allow":"allow api.test ports 80"}'
+	# Newest first; the JSON parses.
+	json=$(grep '^{"ready"' <<<"$output")
+	/usr/bin/python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+c = [e for e in s["last_blocked"] if e["kind"] == "connection"]
+assert [e["address"] for e in c[:2]] == ["198.51.100.3", "198.51.100.4"], c
+assert s["blocked_connections"] >= 2, s' "$json"
+	assert_output --regexp "tcp 198.51.100.4 port 8080 +allow 198.51.100.4 ports 8080"
+	assert_output --regexp "tcp 198.51.100.3 port 80 +allow api.test ports 80"
+	run world_reached 198.51.100.4
+	assert_failure
+}
+
 @test "reload swaps the policy; an invalid config keeps the old one" {
 	conf "allow api.test"
 	init_bg

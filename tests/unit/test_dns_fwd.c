@@ -70,6 +70,24 @@ static void describe(const uint8_t *b, size_t n, struct res *r)
 
 static bool v6; /* clients talk to [::1] */
 
+/* One address record NAME TYPE TTL ADDR whose TTL is at most 300 and at
+ * least 270: a repeated name is answered from what the forwarder knows to
+ * be open, its TTL capped to the seconds left. */
+static void is_open_answer(const struct res *r, const char *name,
+			   const char *type, const char *addr, const char *what)
+{
+	char n[256], t[16], a[64];
+	unsigned ttl = 0;
+	bool good = sscanf(r->txt, "%255s %15s %u %63s", n, t, &ttl, a) == 4 &&
+		    !strchr(r->txt, ';') && strcmp(n, name) == 0 &&
+		    strcmp(t, type) == 0 && strcmp(a, addr) == 0 &&
+		    ttl >= 270 && ttl <= 300;
+	ok(good, "%s", what);
+	if (!good)
+		printf("#   got '%s', want '%s %s 270..300 %s'\n", r->txt, name,
+		       type, addr);
+}
+
 static int udp_client(void)
 {
 	return client(w, SOCK_DGRAM, v6);
@@ -196,6 +214,32 @@ static void test_allowed(void)
 	       "a CNAME chain to a name not allowed resolves");
 	is_str(w->allow_log, "www.t.test 198.51.100.7/100\n",
 	       "its address is opened for the asked name, smallest TTL");
+}
+
+/* Addresses known open with most of their time left are released without
+ * a round trip to the privileged side; a short grant is asked again. */
+static void test_known_open(void)
+{
+	struct res r;
+	ask("known.t.test", DNS_T_A, &r);
+	world_clear_logs(w);
+	ask("known.t.test", DNS_T_A, &r);
+	is_int(w->allow_reqs, 0,
+	       "a name already open is answered without an ALLOW request");
+	is_open_answer(&r, "known.t.test", "A", "192.0.2.1",
+		       "... with its address, TTL capped to the time left");
+	ask("other.t.test", DNS_T_A, &r);
+	is_int(w->allow_reqs, 1,
+	       "the same address for another name is asked for (its ports "
+	       "may differ)");
+	world_clear_logs(w);
+	w->allow_timeout = 30;
+	ask("short.t.test", DNS_T_A, &r);
+	ask("short.t.test", DNS_T_A, &r);
+	w->allow_timeout = 300;
+	is_int(w->allow_reqs, 2,
+	       "a grant shorter than 90%% of the TTL is asked for again");
+	is_str(r.txt, "short.t.test A 30 192.0.2.1", "... and capped to it");
 }
 
 static void test_hold(void)
@@ -388,7 +432,8 @@ static void test_tcp(void)
 	int fd = tcp_client();
 	send_framed(fd, "api.t.test", DNS_T_A);
 	describe(ans, tcp_answer(fd, 4000), &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1", "a TCP client is answered");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1",
+		       "a TCP client is answered");
 	/* Two queries in one write, as glibc sends A and AAAA. */
 	uint8_t q[2 * (2 + DNS_QUERY_MAX)];
 	size_t a = build(q + 2, "api.t.test", DNS_T_A, false);
@@ -397,7 +442,8 @@ static void test_tcp(void)
 	wput16(q + 2 + a, (unsigned)b);
 	send(fd, q, 4 + a + b, 0);
 	describe(ans, tcp_answer(fd, 4000), &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1", "pipelined: first answer");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1",
+		       "pipelined: first answer");
 	describe(ans, tcp_answer(fd, 4000), &r);
 	is_str(r.txt, "api.t.test AAAA 300 2001:db8::1",
 	       "pipelined: second answer");
@@ -413,8 +459,8 @@ static void test_tcp(void)
 	send(fd, m, n + 2, 0);
 	send_framed(fd, "api.t.test", DNS_T_A);
 	describe(ans, tcp_answer(fd, 4000), &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1",
-	       "after a dropped message the connection still answers");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1",
+		       "after a dropped message the connection still answers");
 	/* A length announcing more than a query may be: closed. */
 	send(fd, "\xff\xff", 2, 0);
 	ok(pump(w, 2000, fd) && recv(fd, ans, sizeof ans, 0) <= 0,
@@ -452,11 +498,12 @@ static void test_tcp_limits(void)
 	int fd = tcp_client();
 	send_framed(fd, "api.t.test", DNS_T_A);
 	describe(ans, tcp_answer(fd, 4000), &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1", "then TCP works again");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1",
+		       "then TCP works again");
 	close(fd);
 }
 
-static void test_flood(void)
+static void flood(const char *round)
 {
 	enum { N = 1000 };
 	int fd = udp_client();
@@ -488,10 +535,18 @@ static void test_flood(void)
 	}
 	close(fd);
 	is_int(answered, N,
-	       "1,000 concurrent queries are all answered (%lld ms)",
+	       "%s: 1,000 concurrent queries are all answered (%lld ms)", round,
 	       (long long)(mono_ms() - t0));
 	is_int(good, N, "... each with its address");
 	ok(kill(w->pid, 0) == 0, "the forwarder is still running");
+}
+
+/* Twice: after the first burst the forwarder hands its slots back, and the
+ * second one sets them up again. */
+static void test_flood(void)
+{
+	flood("a burst");
+	flood("another burst");
 }
 
 static void test_refused(bool sandbox)
@@ -578,8 +633,8 @@ static void test_bad_ipc(void)
 		       "the fds that came with bad messages are closed");
 	struct res r;
 	ask("api.t.test", DNS_T_A, &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1",
-	       "bad messages from the privileged side are ignored");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1",
+		       "bad messages from the privileged side are ignored");
 }
 
 /* Clients on [::1], UDP and TCP. */
@@ -588,12 +643,12 @@ static void test_v6_clients(void)
 	struct res r;
 	v6 = true;
 	ask("api.t.test", DNS_T_AAAA, &r);
-	is_str(r.txt, "api.t.test AAAA 300 2001:db8::1",
-	       "a client on [::1] over UDP");
+	is_open_answer(&r, "api.t.test", "AAAA", "2001:db8::1",
+		       "a client on [::1] over UDP");
 	int fd = tcp_client();
 	send_framed(fd, "api.t.test", DNS_T_A);
 	describe(ans, tcp_answer(fd, 4000), &r);
-	is_str(r.txt, "api.t.test A 300 192.0.2.1", "... and over TCP");
+	is_open_answer(&r, "api.t.test", "A", "192.0.2.1", "... and over TCP");
 	close(fd);
 	v6 = false;
 }
@@ -611,6 +666,7 @@ int main(void)
 	fwd_start(w, POLICY, sandbox);
 	test_warmup();
 	test_allowed();
+	test_known_open();
 	test_hold();
 	test_blocked();
 	test_local_types();

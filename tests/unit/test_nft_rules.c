@@ -12,6 +12,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "../../firewall/nflog.h"
 #include "nft_testbatch.h"
 #include "tap.h"
 
@@ -307,9 +308,67 @@ static void test_dyn_batch(void)
 	   "an address without family is refused: %s", err);
 }
 
+/* The output chain's tail: counter, [limit + log], tcp reset, reject. */
+static void test_log(void)
+{
+	struct pol x;
+	pol_init(&x);
+	name(&x, "api.example.test", TARGET_NAME);
+	struct nft_msgbuf m[2];
+	struct batch *b = calloc(2, sizeof *b);
+	for (int i = 0; i < 2; i++) {
+		struct nft_opts o = {.owner = true,
+				     .log_group = i ? CORRAL_NFLOG_GROUP : 0};
+		ok(nft_build_ruleset(&x.p, x.r, x.n_r, &o, 1000, &m[i]) == 0,
+		   "builds with log_group %u", o.log_group);
+		decode(&m[i], &b[i]);
+		ok(b[i].parse_ok, "... and parses back");
+	}
+	size_t n0 = 0, n1 = 0;
+	while (rule_in(&b[0], "output", n0))
+		n0++;
+	while (rule_in(&b[1], "output", n1))
+		n1++;
+	is_int((int)n1, (int)n0 + 1, "logging adds one rule to output");
+	bool logs = false;
+	for (size_t i = 0; i < n0; i++)
+		logs |=
+		    strstr(rule_in(&b[0], "output", i)->exprs, "log") != NULL;
+	ok(!logs, "without a group nothing logs");
+	ok(n1 >= 4, "output has its tail");
+	struct rulerec *c = rule_in(&b[1], "output", n1 - 4);
+	struct rulerec *l = rule_in(&b[1], "output", n1 - 3);
+	is_str(c->exprs, "objref", "the counter counts everything refused");
+	is_str(l->exprs, "limit log", "then a rate-limited log");
+	is_str(rule_in(&b[1], "output", n1 - 2)->exprs, "meta cmp reject",
+	       "then the TCP reset");
+	is_str(rule_in(&b[1], "output", n1 - 1)->exprs, "reject",
+	       "then the reject");
+	struct nftnl_expr *lim = expr_at(l->r, 0), *log = expr_at(l->r, 1);
+	ok(lim &&
+	       nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE) ==
+		   CORRAL_NFLOG_RATE &&
+	       nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_UNIT) == 1 &&
+	       nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS,
+	   "limit: %d packets a second", CORRAL_NFLOG_RATE);
+	ok(log &&
+	       nftnl_expr_get_u16(log, NFTNL_EXPR_LOG_GROUP) ==
+		   CORRAL_NFLOG_GROUP &&
+	       nftnl_expr_get_u32(log, NFTNL_EXPR_LOG_SNAPLEN) ==
+		   CORRAL_NFLOG_SNAPLEN,
+	   "log: group %d, snaplen %d", CORRAL_NFLOG_GROUP,
+	   CORRAL_NFLOG_SNAPLEN);
+	for (int i = 0; i < 2; i++) {
+		batch_free(&b[i]);
+		nft_msgbuf_free(&m[i]);
+	}
+	free(b);
+}
+
 int main(void)
 {
 	test_learned();
+	test_log();
 	test_guards();
 	test_dyn_batch();
 	return tap_done();
