@@ -46,15 +46,7 @@ teardown() {
 	true
 }
 
-# need CMD...: a missing prerequisite fails in CI and skips elsewhere.
-need() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null && continue
-		[[ ${CI:-} == true ]] && fail "missing prerequisite: $c"
-		skip "missing $c"
-	done
-}
+load need
 
 # in_ns ARGS...: corral init ARGS as PID 1 of a new PID namespace.
 in_ns() { unshare --pid --fork --mount-proc "$CORRAL" init "$@"; }

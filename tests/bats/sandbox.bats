@@ -40,15 +40,7 @@ teardown() {
 	cd / && rm -rf "$U"
 }
 
-# need CMD...: a missing prerequisite fails in CI and skips elsewhere.
-need() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null && continue
-		[[ ${CI:-} == true ]] && fail "missing prerequisite: $c"
-		skip "missing $c"
-	done
-}
+load need
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 

@@ -7,15 +7,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0
 
-# need CMD...: a missing prerequisite fails in CI and skips elsewhere.
-need() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null && continue
-		[[ ${CI:-} == true ]] && fail "missing prerequisite: $c"
-		skip "missing $c"
-	done
-}
+load need
 
 # sandbox_setup TOOL...: sets CORRAL and DENY_NS.
 sandbox_setup() {
