@@ -13,7 +13,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/log.h"
-#include "../firewall/nft.h"
+#include "../firewall/backend.h"
 #include "../sandbox/mode.h"
 #include "fw_boot.h"
 
@@ -74,12 +74,12 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	size_t off = 0;
 	uint64_t blocked_conn = 0;
 	char err[256];
-	bool have_conn = nft_blocked_packets(&blocked_conn, err, sizeof err) == 0;
+	bool have_conn = fw_blocked_packets(&blocked_conn, err, sizeof err) == 0;
 	const struct dns_priv *d = &b->dns;
 	size_t live = dns_priv_live(&b->dns);
 	size_t n_recent = d->recent_next < DNS_PRIV_RECENT ? d->recent_next : DNS_PRIV_RECENT;
 	if (json) {
-		APPEND("{\"ready\":%s,\"backend\":\"nftables\",", b->ready ? "true" : "false");
+		APPEND("{\"ready\":%s,\"backend\":\"%s\",", b->ready ? "true" : "false", fw_backend_name());
 		if (b->sandbox_set)
 			APPEND("\"sandbox\":\"%s\",", sandbox_mode_name(b->sandbox));
 		APPEND("\"names\":%zu,\"wildcards\":%zu,"

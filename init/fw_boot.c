@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "../firewall/nft.h"
+#include "../firewall/backend.h"
 #include "../firewall/resolve.h"
 #include "../sandbox/mode.h"
 
@@ -115,7 +115,7 @@ static int boot(void *ctx)
 	 * any answer, so ready does not wait for an upstream's round trips. */
 	struct nft_opts o = {.owner = true};
 	b->owner_fd = -1;
-	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0)
+	if (fw_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
 
 	if (dns_priv_start(&b->dns, &b->p, NULL, err, sizeof err) < 0)
@@ -123,7 +123,7 @@ static int boot(void *ctx)
 	b->dns.nl_fd = b->owner_fd; /* only the owner may add to its sets */
 	b->dns_up = true;
 
-	if (nft_verify(true, err, sizeof err) < 0)
+	if (fw_verify(true, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
 	if (sandbox_boot(b, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
@@ -138,9 +138,9 @@ static int boot(void *ctx)
 	ipaddr_str(&b->p.upstreams[0].addr, -1, up, sizeof up);
 	if (!b->quiet)
 		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s, "
-		     "sandbox %s",
+		     "sandbox %s, firewall %s",
 		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up,
-		     sandbox_mode_name(b->sandbox));
+		     sandbox_mode_name(b->sandbox), fw_backend_name());
 	return 0;
 }
 
@@ -157,6 +157,9 @@ static size_t pollfds(void *ctx, struct pollfd *pf, size_t max, int *timeout_ms)
 	if (!b->dns_up || max < 2)
 		return 0;
 	int t = dns_priv_tick(&b->dns);
+	if (t >= 0 && (*timeout_ms < 0 || t < *timeout_ms))
+		*timeout_ms = t;
+	t = fw_tick(); /* iptables: expiry and self-check */
 	if (t >= 0 && (*timeout_ms < 0 || t < *timeout_ms))
 		*timeout_ms = t;
 	if (b->dns.ipc_fd >= 0)
@@ -190,6 +193,7 @@ static void stop(void *ctx, int exit_code)
 	}
 	if (b->dns_up)
 		dns_priv_stop(&b->dns); /* closes the owner socket: the table goes */
+	fw_stop(); /* iptables has no owner: its chains are removed */
 	fw_write_state(b, "stopped");
 }
 
@@ -266,7 +270,7 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 	struct keep_ctx k = {.p = &np, .r = &r, .now = now_s()};
 	dns_priv_each_live(&b->dns, keep_live, &k);
 	struct nft_opts o = {.owner = true};
-	int rc = nft_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
+	int rc = fw_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
 	if (rc < 0) {
 		warn("reload: %s (the policy in force is unchanged)", err);
 		resolve_result_free(&r);
