@@ -239,29 +239,32 @@ static void import_learned(void)
 	}
 }
 
-/* Restores the tables someone changed behind our back. */
+/* Restores table t of family v if someone changed it behind our back. */
+static void check_table(int v, int t)
+{
+	struct ipt_read r;
+	char err[256];
+	int rc = ipt_tc_read(v ? 6 : 4, tables[t], 0, &r, err, sizeof err);
+	read_free(&r);
+	if (rc == 0 && r.digest == st.digest[v][t])
+		return;
+	const char *tool = v ? "ip6tables" : "iptables";
+	if (write_table(v, t, true, err, sizeof err) < 0)
+		warn("%s %s: corral's chains were changed by someone else and "
+		     "cannot be "
+		     "restored: %s",
+		     tool, tables[t], err);
+	else
+		warn("%s %s: corral's chains were changed by someone else: "
+		     "restored",
+		     tool, tables[t]);
+}
+
 static void self_check(void)
 {
 	for (int v = 0; v < 2; v++)
-		for (int t = FILTER; t <= NAT; t++) {
-			struct ipt_read r;
-			char err[256];
-			int rc = ipt_tc_read(v ? 6 : 4, tables[t], 0, &r, err,
-					     sizeof err);
-			read_free(&r);
-			if (rc == 0 && r.digest == st.digest[v][t])
-				continue;
-			if (write_table(v, t, true, err, sizeof err) < 0)
-				warn("%s %s: corral's chains were changed by "
-				     "someone else and "
-				     "cannot be restored: %s",
-				     v ? "ip6tables" : "iptables", tables[t],
-				     err);
-			else
-				warn("%s %s: corral's chains were changed by "
-				     "someone else: restored",
-				     v ? "ip6tables" : "iptables", tables[t]);
-		}
+		for (int t = FILTER; t <= NAT; t++)
+			check_table(v, t);
 }
 
 int ipt_dyn_add(int *sock_fd, const struct policy *p,
@@ -283,12 +286,16 @@ int ipt_dyn_add(int *sock_fd, const struct policy *p,
 	}
 	if (expire(now))
 		touched[0] = touched[1] = true;
-	if (st.active)
-		self_check();
-	for (int v = 0; v < 2; v++)
-		if (touched[v] &&
-		    write_table(v, FILTER, false, err, errlen) < 0)
+	/* The commit keeps what it read of the other chains: check them
+	 * first (the rest waits for the periodic check). */
+	for (int v = 0; v < 2; v++) {
+		if (!touched[v])
+			continue;
+		if (st.active)
+			check_table(v, FILTER);
+		if (write_table(v, FILTER, false, err, errlen) < 0)
 			return -1;
+	}
 	return 0;
 }
 

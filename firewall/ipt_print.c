@@ -1,6 +1,8 @@
 /* corral show for the iptables backend: an entry read back from the
  * kernel, in the words of iptables-save. */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -10,7 +12,9 @@
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
 
 #include "ipt.h"
 
@@ -133,5 +137,16 @@ void ipt_entry_describe(int v, const unsigned char *e, size_t len, char *buf,
 	if (toff + sizeof(struct xt_entry_target) <= len) {
 		const struct xt_entry_target *t = (const void *)(e + toff);
 		say(&o, "-j %.*s", (int)sizeof t->u.user.name, t->u.user.name);
+		if (strcmp(t->u.user.name, "REJECT") == 0 &&
+		    toff + sizeof *t + 4 <= len) {
+			uint32_t with;
+			memcpy(&with, t->data, sizeof with);
+			bool rst = v == 4 ? with == IPT_TCP_RESET
+					  : with == IP6T_TCP_RESET;
+			say(&o, " --reject-with %s",
+			    rst ? "tcp-reset" : "admin-prohibited");
+		} else if (strcmp(t->u.user.name, "REDIRECT") == 0) {
+			say(&o, " --to-ports 53");
+		}
 	}
 }

@@ -183,6 +183,38 @@ assert_restored() {
 	assert_output --regexp "blocked +[1-9][0-9]* DNS queries, [1-9][0-9]* connection attempts"
 }
 
+@test "other tools' iptables rules survive init, reload and exit" {
+	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 -j DNAT --to-destination 198.51.100.5:80
+	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	conf "allow api.test"
+	init_bg
+	run box "$CORRAL_BIN" wait --timeout 10
+	assert_success
+	conf "allow api.test other.test"
+	run box "$CORRAL_BIN" reload
+	assert_success
+	run box iptables-legacy -S OUTPUT
+	assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	kill -TERM "$INIT_PID"
+	wait "$INIT_PID" || true
+	INIT_PID=
+	run box iptables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	refute_output --partial corral
+	run box ip6tables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -F OUTPUT
+	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
+}
+
 @test "reload swaps the policy; an invalid config keeps the old one" {
 	conf "allow api.test"
 	init_bg
