@@ -112,7 +112,7 @@ format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
 
 lint:
-	shellcheck -x scripts/* tests/run tests/world/*.bash bench/run bench/dns bench/init .ci/run
+	shellcheck -x scripts/* tests/run tests/world/*.bash bench/run bench/dns bench/init bench/backend .ci/run
 
 clean:
 	rm -rf build

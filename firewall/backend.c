@@ -8,6 +8,7 @@
 
 static const struct fw_backend nft_backend = {
     .name = "nftables",
+    .summary = "nftables, table inet corral (owned by corral init)",
     .apply = nft_apply,
     .dyn_add = nft_dyn_add,
     .verify = nft_verify,
@@ -18,6 +19,8 @@ static const struct fw_backend nft_backend = {
 
 static const struct fw_backend ipt_backend = {
     .name = "iptables",
+    .summary = "iptables (legacy), chains corral-* (not root-proof: restored "
+	       "when changed)",
     .apply = ipt_apply,
     .dyn_add = ipt_dyn_add,
     .verify = ipt_verify,
@@ -85,6 +88,11 @@ const struct fw_backend *fw_select(const struct policy *p, char *err,
 const char *fw_backend_name(void)
 {
 	return current ? current->name : nft_backend.name;
+}
+
+const char *fw_backend_summary(void)
+{
+	return current ? current->summary : nft_backend.summary;
 }
 
 int fw_apply(const struct policy *p, const struct resolved *addrs,

@@ -15,7 +15,8 @@
 #include "resolve.h"
 
 struct fw_backend {
-	const char *name; /* "nftables", "iptables" */
+	const char *name;    /* "nftables", "iptables" */
+	const char *summary; /* for corral status */
 	int (*apply)(const struct policy *p, const struct resolved *addrs,
 		     size_t n_addrs, const struct nft_opts *o, int *sock_fd,
 		     char *err, size_t errlen);
@@ -39,8 +40,10 @@ struct fw_backend {
  * is NULL with err saying why and what to do. */
 const struct fw_backend *fw_select(const struct policy *p, char *err,
 				   size_t errlen);
-/* The chosen backend's name, "nftables" before any choice. */
+/* The chosen backend's name, "nftables" before any choice, and a line
+ * saying where the policy lives. */
 const char *fw_backend_name(void);
+const char *fw_backend_summary(void);
 
 /* The backend's operations (see nft.h and nft_dyn.h for their contracts);
  * apply and dyn_add choose the backend on first use. */

@@ -138,36 +138,35 @@ static int learned_blob(int v, struct ipt_blob *b)
 	return 0;
 }
 
-/* Reads back what is in force and remembers it as ours. */
-static void remember(int v, int t)
-{
-	struct ipt_read r;
-	char err[256];
-	if (ipt_tc_read(v == 0 ? 4 : 6, tables[t], 0, &r, err, sizeof err) == 0)
-		st.digest[v][t] = r.digest;
-	read_free(&r);
-}
-
 /* Writes table t of family v: every corral chain when full, else only
- * corral-learned. */
+ * corral-learned, after checking (in the same read) that nobody changed
+ * the table since we last wrote it; if somebody did, all of it is
+ * restored.  Remembers the table as written. */
 static int write_table(int v, int t, bool full, char *err, size_t errlen)
 {
 	struct ipt_blob learned = {0};
-	struct ipt_blob *blobs[IPT_NCHAINS] = {0};
+	struct ipt_blob *all[IPT_NCHAINS] = {0}, *some[IPT_NCHAINS] = {0};
 	if (t == FILTER && learned_blob(v, &learned) < 0) {
 		ipt_blob_free(&learned);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int c = 0; c < IPT_NCHAINS; c++)
-		if (full && c != IPT_LEARNED)
-			blobs[c] = &st.chains[v][c];
-	if (t == FILTER)
-		blobs[IPT_LEARNED] = &learned;
-	int rc = ipt_tc_replace(v == 0 ? 4 : 6, tables[t], blobs, err, errlen);
+		all[c] = c == IPT_LEARNED ? (t == FILTER ? &learned : NULL)
+					  : &st.chains[v][c];
+	some[IPT_LEARNED] = all[IPT_LEARNED];
+	struct ipt_write w = {.blobs = full ? all : some,
+			      .restore = all,
+			      .check = st.active && !full,
+			      .expect = st.digest[v][t]};
+	int rc = ipt_tc_write(v == 0 ? 4 : 6, tables[t], &w, err, errlen);
 	ipt_blob_free(&learned);
 	if (rc == 0 && st.active)
-		remember(v, t);
+		st.digest[v][t] = w.digest;
+	if (rc == 0 && w.restored)
+		warn("%s %s: corral's chains were changed by someone else: "
+		     "restored",
+		     v ? "ip6tables" : "iptables", tables[t]);
 	return rc;
 }
 
@@ -286,16 +285,12 @@ int ipt_dyn_add(int *sock_fd, const struct policy *p,
 	}
 	if (expire(now))
 		touched[0] = touched[1] = true;
-	/* The commit keeps what it read of the other chains: check them
-	 * first (the rest waits for the periodic check). */
-	for (int v = 0; v < 2; v++) {
-		if (!touched[v])
-			continue;
-		if (st.active)
-			check_table(v, FILTER);
-		if (write_table(v, FILTER, false, err, errlen) < 0)
+	/* The write checks the table it changes (the other tables wait
+	 * for the periodic check). */
+	for (int v = 0; v < 2; v++)
+		if (touched[v] &&
+		    write_table(v, FILTER, false, err, errlen) < 0)
 			return -1;
-	}
 	return 0;
 }
 

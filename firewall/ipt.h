@@ -83,14 +83,24 @@ uint64_t ipt_entry_until(int v, const unsigned char *e, size_t len);
 
 /* --- ipt_libiptc.c: the only caller of libiptc --- */
 
-/* Replaces, in one commit of table IPT_TABLE(c) of family v, every chain
- * in the list that has blobs[c] non-NULL: created if missing, else
- * flushed, then filled; and for each with a hook, every jump to it
- * deleted from the hook and one inserted at position 1.  Nobody else's
- * rule is touched.  -1 with err set (nothing changed). */
-int ipt_tc_replace(int v, const char *table,
-		   struct ipt_blob *const blobs[IPT_NCHAINS], char *err,
-		   size_t errlen);
+/* Replaces, in one commit of table `table` of family v, every corral
+ * chain of that table whose blob is non-NULL: created if missing, else
+ * flushed, then filled; for each with a hook, every jump to it deleted from
+ * the hook and one inserted at position 1.  Nobody else's rule is touched.
+ * With check, the table is first compared with expect (a digest from
+ * ipt_read) and, if it differs, `restore` is written instead.  Returns 0
+ * with digest set to the table as committed, or -1 with err set (nothing
+ * changed). */
+struct ipt_write {
+	struct ipt_blob *const *blobs;
+	struct ipt_blob *const *restore;
+	bool check;
+	uint64_t expect;
+	uint64_t digest; /* out */
+	bool restored;	 /* out: restore was written */
+};
+int ipt_tc_write(int v, const char *table, struct ipt_write *w, char *err,
+		 size_t errlen);
 /* Removes corral's jumps and chains from the table (absent: fine). */
 int ipt_tc_remove(int v, const char *table, char *err, size_t errlen);
 

@@ -3,6 +3,7 @@
  * backend speaks in kernel entries (ipt.h).  Both families go through one
  * table of wrappers, so every operation is written once. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,12 @@ struct tc {
 	const char *names; /* the kernel's list of loaded tables */
 };
 
+/* libiptc declares most chain names as xt_chainlabel (char[32]) and may
+ * read all of it: hand it a full, zeroed array. */
+#define LABEL(c)                                                               \
+	xt_chainlabel l = {0};                                                 \
+	snprintf(l, sizeof l, "%s", c)
+
 #define TC_WRAPPERS(P, ENTRY)                                                  \
 	static int P##_is_chain_(const char *c, struct xtc_handle *h)          \
 	{                                                                      \
@@ -44,15 +51,18 @@ struct tc {
 	}                                                                      \
 	static int P##_create_(const char *c, struct xtc_handle *h)            \
 	{                                                                      \
-		return P##_create_chain(c, h);                                 \
+		LABEL(c);                                                      \
+		return P##_create_chain(l, h);                                 \
 	}                                                                      \
 	static int P##_flush_(const char *c, struct xtc_handle *h)             \
 	{                                                                      \
-		return P##_flush_entries(c, h);                                \
+		LABEL(c);                                                      \
+		return P##_flush_entries(l, h);                                \
 	}                                                                      \
 	static int P##_del_chain_(const char *c, struct xtc_handle *h)         \
 	{                                                                      \
-		return P##_delete_chain(c, h);                                 \
+		LABEL(c);                                                      \
+		return P##_delete_chain(l, h);                                 \
 	}                                                                      \
 	static const void *P##_first_(const char *c, struct xtc_handle *h)     \
 	{                                                                      \
@@ -69,17 +79,20 @@ struct tc {
 	static int P##_insert_(const char *c, const void *e, unsigned n,       \
 			       struct xtc_handle *h)                           \
 	{                                                                      \
-		return P##_insert_entry(c, e, n, h);                           \
+		LABEL(c);                                                      \
+		return P##_insert_entry(l, e, n, h);                           \
 	}                                                                      \
 	static int P##_append_(const char *c, const void *e,                   \
 			       struct xtc_handle *h)                           \
 	{                                                                      \
-		return P##_append_entry(c, e, h);                              \
+		LABEL(c);                                                      \
+		return P##_append_entry(l, e, h);                              \
 	}                                                                      \
 	static int P##_del_num_(const char *c, unsigned n,                     \
 				struct xtc_handle *h)                          \
 	{                                                                      \
-		return P##_delete_num_entry(c, n, h);                          \
+		LABEL(c);                                                      \
+		return P##_delete_num_entry(l, n, h);                          \
 	}
 
 TC_WRAPPERS(iptc, struct ipt_entry)
@@ -170,57 +183,75 @@ static int unhook(const struct tc *t, struct xtc_handle *h, const char *hook,
 	}
 }
 
-int ipt_tc_replace(int v, const char *table,
-		   struct ipt_blob *const blobs[IPT_NCHAINS], char *err,
-		   size_t errlen)
+/* Writes the chains of blobs (NULL: kept as they are) into the handle. */
+static int fill(const struct tc *t, struct xtc_handle *h, const char *table,
+		struct ipt_blob *const blobs[IPT_NCHAINS])
 {
-	const struct tc *t = tc_for(v);
-	struct xtc_handle *h = t->init(table);
-	if (!h)
-		return explain(t, table, "opening", err, errlen);
-	int rc = 0;
-	const char *what = "changing";
+	int v = t->v;
 	/* Every chain first: corral-output jumps to corral-learned. */
-	for (int c = 0; c < IPT_NCHAINS && rc == 0; c++) {
+	for (int c = 0; c < IPT_NCHAINS; c++) {
 		if (!blobs[c] || !ours(c, table))
 			continue;
 		const char *name = ipt_chain_name[c];
 		if (!(t->is_chain(name, h) ? t->flush(name, h)
 					   : t->create(name, h)))
-			rc = -1;
+			return -1;
 	}
-	for (int c = 0; c < IPT_NCHAINS && rc == 0; c++) {
+	for (int c = 0; c < IPT_NCHAINS; c++) {
 		if (!blobs[c] || !ours(c, table))
 			continue;
 		const char *name = ipt_chain_name[c];
 		const struct ipt_blob *b = blobs[c];
-		for (size_t off = 0; off < b->len && rc == 0;) {
+		for (size_t off = 0; off < b->len;
+		     off += entry_size(v, b->buf + off))
 			if (!t->append(name, b->buf + off, h))
-				rc = -1;
-			off += entry_size(v, b->buf + off);
-		}
+				return -1;
 		const char *hook = ipt_chain_hook[c];
-		if (rc == 0 && hook) {
-			/* A bare jump: the rule-1 guarantee is ours to keep. */
-			unsigned char jump[512] = {0};
-			struct ipt_blob jb = {.buf = jump, .cap = sizeof jump};
-			struct ipt_rule r = {
-			    .v = v, .icmp6_type = -1, .verdict = IPT_ACCEPT};
-			if (ipt_rule_put(&jb, &r) < 0) {
-				rc = -1;
-				break;
-			}
-			size_t hdr = v == 4 ? sizeof(struct ipt_entry)
-					    : sizeof(struct ip6t_entry);
-			struct xt_entry_target *tg =
-			    (struct xt_entry_target *)(jump + hdr);
-			snprintf(tg->u.user.name, sizeof tg->u.user.name, "%s",
-				 name);
-			if (unhook(t, h, hook, name) < 0 ||
-			    !t->insert(hook, jump, 0, h))
-				rc = -1;
-		}
+		if (!hook)
+			continue;
+		/* A bare jump: the rule-1 guarantee is ours to keep. */
+		unsigned char jump[512] = {0};
+		struct ipt_blob jb = {.buf = jump, .cap = sizeof jump};
+		struct ipt_rule r = {
+		    .v = v, .icmp6_type = -1, .verdict = IPT_ACCEPT};
+		if (ipt_rule_put(&jb, &r) < 0)
+			return -1;
+		size_t hdr = v == 4 ? sizeof(struct ipt_entry)
+				    : sizeof(struct ip6t_entry);
+		struct xt_entry_target *tg =
+		    (struct xt_entry_target *)(jump + hdr);
+		snprintf(tg->u.user.name, sizeof tg->u.user.name, "%s", name);
+		if (unhook(t, h, hook, name) < 0 ||
+		    !t->insert(hook, jump, 0, h))
+			return -1;
 	}
+	return 0;
+}
+
+static int table_digest(const struct tc *t, struct xtc_handle *h,
+			const char *table, unsigned want_copy,
+			struct ipt_read *out);
+
+int ipt_tc_write(int v, const char *table, struct ipt_write *w, char *err,
+		 size_t errlen)
+{
+	const struct tc *t = tc_for(v);
+	struct xtc_handle *h = t->init(table);
+	if (!h)
+		return explain(t, table, "opening", err, errlen);
+	struct ipt_blob *const *blobs = w->blobs;
+	struct ipt_read r;
+	w->restored = false;
+	/* One read serves the check, the change and the digest after it. */
+	if (w->check && table_digest(t, h, table, 0, &r) == 0 &&
+	    r.digest != w->expect) {
+		blobs = w->restore;
+		w->restored = true;
+	}
+	int rc = fill(t, h, table, blobs);
+	if (rc == 0 && table_digest(t, h, table, 0, &r) == 0)
+		w->digest = r.digest;
+	const char *what = "changing";
 	if (rc == 0) {
 		what = "committing";
 		if (!t->commit(h))
@@ -316,10 +347,14 @@ static void digest_entry(const struct tc *t, struct xtc_handle *h,
 		memset(x->u.user.name + n, 0, sizeof x->u.user.name - n);
 	}
 	fnv(d, copy, toff);
-	const struct xt_entry_target *tg = (const void *)(copy + toff);
+	/* A verdict or a jump by its name alone: its data is an offset in
+	 * the kernel's copy and not yet set in a handle we changed. */
 	const char *name = t->target(e, h);
 	fnv(d, name, strlen(name) + 1);
-	if (toff + sizeof *tg <= len && tg->u.user.name[0])
+	bool standard = !name[0] || !strcmp(name, "ACCEPT") ||
+			!strcmp(name, "DROP") || !strcmp(name, "RETURN") ||
+			!strcmp(name, "QUEUE") || t->is_chain(name, h);
+	if (!standard && toff < len)
 		fnv(d, copy + toff, len - toff);
 }
 
@@ -348,16 +383,12 @@ static int keep_copy(const struct tc *t, struct xtc_handle *h, const void *e,
 	return ipt_blob_append(b, copy, len);
 }
 
-int ipt_tc_read(int v, const char *table, unsigned want_copy,
-		struct ipt_read *out, char *err, size_t errlen)
+static int table_digest(const struct tc *t, struct xtc_handle *h,
+			const char *table, unsigned want_copy,
+			struct ipt_read *out)
 {
-	const struct tc *t = tc_for(v);
+	int v = t->v;
 	*out = (struct ipt_read){.digest = 0xcbf29ce484222325ull};
-	if (!loaded(t, table))
-		return 1;
-	struct xtc_handle *h = t->init(table);
-	if (!h)
-		return explain(t, table, "reading", err, errlen);
 	for (int c = 0; c < IPT_NCHAINS; c++) {
 		const char *name = ipt_chain_name[c];
 		if (!ours(c, table))
@@ -383,15 +414,28 @@ int ipt_tc_read(int v, const char *table, unsigned want_copy,
 					   : ((const struct ip6t_entry *)e)
 						 ->counters.pcnt;
 			if ((want_copy & (1u << c)) &&
-			    keep_copy(t, h, e, &out->copy[c]) < 0) {
-				t->free(h);
-				snprintf(err, errlen, "out of memory");
+			    keep_copy(t, h, e, &out->copy[c]) < 0)
 				return -1;
-			}
 		}
 	}
-	t->free(h);
 	return 0;
+}
+
+int ipt_tc_read(int v, const char *table, unsigned want_copy,
+		struct ipt_read *out, char *err, size_t errlen)
+{
+	const struct tc *t = tc_for(v);
+	*out = (struct ipt_read){0};
+	if (!loaded(t, table))
+		return 1;
+	struct xtc_handle *h = t->init(table);
+	if (!h)
+		return explain(t, table, "reading", err, errlen);
+	int rc = table_digest(t, h, table, want_copy, out);
+	t->free(h);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	return rc;
 }
 
 int ipt_tc_probe(char *err, size_t errlen)

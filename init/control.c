@@ -104,7 +104,7 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	}
 	APPEND("corral       %s\n", b->ready ? "ready, the network is closed but for the allowlist"
 					 : "starting");
-	APPEND("firewall     nftables, table inet corral (owned by corral init)\n");
+	APPEND("firewall     %s\n", fw_backend_summary());
 	if (b->sandbox_set)
 		APPEND("sandbox      %s\n",
 		       b->sandbox == SANDBOX_NESTED

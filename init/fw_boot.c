@@ -278,6 +278,9 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 		policy_free(&np);
 		return -1;
 	}
+	if (np.backend && strcmp(np.backend == BACKEND_IPTABLES ? "iptables" : "nftables",
+				 fw_backend_name()) != 0)
+		warn("reload: the backend stays %s until corral init restarts", fw_backend_name());
 	policy_free(&b->p);
 	b->p = np;
 	b->dns.p = &b->p;

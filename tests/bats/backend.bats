@@ -68,6 +68,10 @@ teardown() {
 	assert_failure 7
 	BOX_HTTP_TIMEOUT=3 run box_http 2001:db8:2::4 80
 	assert_failure 7
+	# Its own changes never look like someone else's to its self-check.
+	sleep 2.5
+	run cat "$LOG"
+	refute_output --partial "changed by someone else"
 	# It goes with init, and other rules stay.
 	kill -TERM "$INIT_PID"
 	wait "$INIT_PID" || true

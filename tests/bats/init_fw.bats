@@ -180,6 +180,7 @@ assert_restored() {
 	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status
 	assert_success
 	assert_output --partial "allow secret.test"
+	assert_output --partial "firewall     ${CORRAL_TEST_BACKEND:-nftables}"
 	assert_output --regexp "blocked +[1-9][0-9]* DNS queries, [1-9][0-9]* connection attempts"
 }
 
