@@ -8,7 +8,7 @@ DESTDIR ?=
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS := libmnl libnftnl libseccomp libip4tc libip6tc
+PKGS := libmnl libnftnl libseccomp libip4tc libip6tc libipset
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -12,6 +12,7 @@
 
 #include "../common/log.h"
 #include "ipt.h"
+#include "nft_int.h" /* nft_dyn_set_of: the same set per port spec */
 
 #define CHECK_MS 2000
 #define FILTER	 0
@@ -28,6 +29,7 @@ struct learned {
 static struct {
 	bool active;   /* this process applied the policy: it keeps it */
 	bool imported; /* learned rules of another process read back */
+	bool sets;     /* learned addresses in ipsets (else in the chain) */
 	struct ipt_blob chains[2][IPT_NCHAINS];
 	struct learned *l;
 	size_t n, cap;
@@ -146,14 +148,16 @@ static int write_table(int v, int t, bool full, char *err, size_t errlen)
 {
 	struct ipt_blob learned = {0};
 	struct ipt_blob *all[IPT_NCHAINS] = {0}, *some[IPT_NCHAINS] = {0};
-	if (t == FILTER && learned_blob(v, &learned) < 0) {
+	if (t == FILTER && !st.sets && learned_blob(v, &learned) < 0) {
 		ipt_blob_free(&learned);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int c = 0; c < IPT_NCHAINS; c++)
-		all[c] = c == IPT_LEARNED ? (t == FILTER ? &learned : NULL)
-					  : &st.chains[v][c];
+		all[c] = c != IPT_LEARNED ? &st.chains[v][c]
+			 : t != FILTER	  ? NULL
+			 : st.sets	  ? &st.chains[v][c]
+					  : &learned;
 	some[IPT_LEARNED] = all[IPT_LEARNED];
 	struct ipt_write w = {.blobs = full ? all : some,
 			      .restore = all,
@@ -183,15 +187,30 @@ int ipt_apply(const struct policy *p, const struct resolved *addrs,
 			 strerror(errno));
 		return -1;
 	}
+	/* Where the kernel has ipset, learned addresses go into sets with
+	 * timeouts and corral-learned only matches them. */
+	bool sets = ipt_ipset_available();
+	err[0] = 0;
+	if (sets && ipt_build_learned_sets(p, chains, err, errlen) < 0) {
+		chains_free(chains);
+		return -1;
+	}
 	chains_free(st.chains);
 	memcpy(st.chains, chains, sizeof chains);
 	learned_clear();
 	st.imported = true;
+	st.sets = sets;
 	uint64_t now = now_unix();
 	for (size_t i = 0; i < n_addrs; i++) {
 		uint16_t spec = addrs[i].portspec;
-		if (!learn(p, &addrs[i].addr, spec,
-			   now + nft_dyn_clamp(p, addrs[i].ttl))) {
+		uint32_t t = nft_dyn_clamp(p, addrs[i].ttl);
+		if (sets) {
+			int set = nft_dyn_set_of(p, spec);
+			if (set < 0 ||
+			    ipt_ipset_add(&addrs[i].addr, (uint16_t)set, t, err,
+					  errlen) < 0)
+				return -1;
+		} else if (!learn(p, &addrs[i].addr, spec, now + t)) {
 			snprintf(err, errlen,
 				 "building the iptables rules: out of memory");
 			return -1;
@@ -271,8 +290,28 @@ int ipt_dyn_add(int *sock_fd, const struct policy *p,
 		size_t errlen)
 {
 	(void)sock_fd;
-	if (!st.imported)
-		import_learned();
+	if (!st.imported) { /* a process that did not apply: corral dns */
+		st.sets = ipt_ipset_in_use();
+		if (!st.sets)
+			import_learned();
+		st.imported = true;
+	}
+	if (st.sets) { /* one ACKed add each; the kernel expires them */
+		for (size_t i = 0; i < n; i++) {
+			int set = nft_dyn_set_of(p, e[i].portspec);
+			if (set < 0) {
+				snprintf(err, errlen,
+					 "port spec %u does not exist",
+					 e[i].portspec);
+				return -1;
+			}
+			if (ipt_ipset_add(&e[i].addr, (uint16_t)set,
+					  e[i].timeout ? e[i].timeout : 1, err,
+					  errlen) < 0)
+				return -1;
+		}
+		return 0;
+	}
 	uint64_t now = now_unix();
 	bool touched[2] = {false, false};
 	for (size_t i = 0; i < n; i++) {
@@ -299,7 +338,7 @@ int ipt_tick(void)
 	uint64_t now = now_unix();
 	if (!st.active && !st.imported)
 		return -1;
-	if (expire(now)) {
+	if (!st.sets && expire(now)) {
 		char err[256];
 		for (int v = 0; v < 2; v++)
 			if (write_table(v, FILTER, false, err, sizeof err) < 0)
@@ -446,6 +485,7 @@ int ipt_show(FILE *out, char *err, size_t errlen)
 			}
 		}
 	}
+	ipt_ipset_show(out);
 	fprintf(out, "blocked %llu packets\n", (unsigned long long)blocked);
 	read_all_free(r);
 	return 0;
@@ -458,6 +498,7 @@ int ipt_clear(char *err, size_t errlen)
 			if (ipt_tc_remove(v ? 6 : 4, tables[t], err, errlen) <
 			    0)
 				return -1;
+	ipt_ipset_destroy_all(); /* no rule uses them any more */
 	st.active = false;
 	st.imported = false;
 	learned_clear();

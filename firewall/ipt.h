@@ -61,6 +61,7 @@ struct ipt_rule {
 	int icmp6_type;		     /* -1: none */
 	bool established;	     /* ct state established,related */
 	const char *comment;
+	int set; /* -m set --match-set INDEX dst; -1: none */
 	enum ipt_verdict verdict;
 };
 
@@ -71,6 +72,11 @@ int ipt_rule_put(struct ipt_blob *b, const struct ipt_rule *r);
  * but corral-learned.  -1 with errno. */
 int ipt_build_static(const struct policy *p,
 		     struct ipt_blob chains[2][IPT_NCHAINS]);
+/* With ipset: corral-learned as rules matching the sets, which it creates
+ * (or empties).  -1 with err. */
+int ipt_build_learned_sets(const struct policy *p,
+			   struct ipt_blob chains[2][IPT_NCHAINS], char *err,
+			   size_t errlen);
 /* The rules opening one learned address (v from the address) for the
  * ports of spec (0: every port), with a comment saying until when (unix
  * seconds), appended to b. */
@@ -121,6 +127,24 @@ int ipt_tc_read(int v, const char *table, unsigned want_copy,
 int ipt_tc_probe(char *err, size_t errlen);
 
 #endif
+
+/* --- ipt_ipset.c: learned addresses in ipsets with timeouts --- */
+/* Does the kernel take ipset commands (nfnetlink and ip_set)? */
+bool ipt_ipset_available(void);
+/* Was this policy applied with sets (corral-addr4 exists)? */
+bool ipt_ipset_in_use(void);
+void ipt_ipset_name(int v, uint16_t spec, char *buf, size_t len);
+/* Creates (or keeps) and empties the set of family v (4 or 6) for port
+ * spec `spec`, and finds its index for -m set.  -1 with err. */
+int ipt_ipset_prepare(int v, uint16_t spec, uint16_t *index, char *err,
+		      size_t errlen);
+/* Adds a (or renews its timeout); returns after the kernel's ACK. */
+int ipt_ipset_add(const struct ipaddr *a, uint16_t spec, uint32_t timeout,
+		  char *err, size_t errlen);
+/* Lists the members of corral's sets with the seconds they have left. */
+void ipt_ipset_show(FILE *out);
+/* Destroys corral's sets (once no rule uses them). */
+void ipt_ipset_destroy_all(void);
 
 /* --- ipt.c: the backend's operations (struct fw_backend) --- */
 int ipt_apply(const struct policy *p, const struct resolved *addrs,

@@ -213,7 +213,7 @@ static int fill(const struct tc *t, struct xtc_handle *h, const char *table,
 		unsigned char jump[512] = {0};
 		struct ipt_blob jb = {.buf = jump, .cap = sizeof jump};
 		struct ipt_rule r = {
-		    .v = v, .icmp6_type = -1, .verdict = IPT_ACCEPT};
+		    .v = v, .icmp6_type = -1, .set = -1, .verdict = IPT_ACCEPT};
 		if (ipt_rule_put(&jb, &r) < 0)
 			return -1;
 		size_t hdr = v == 4 ? sizeof(struct ipt_entry)

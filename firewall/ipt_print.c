@@ -10,6 +10,7 @@
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_mark.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
@@ -85,6 +86,9 @@ static void one_match(struct out *o, const struct xt_entry_match *m,
 		   dlen >= sizeof(struct ip6t_icmp)) {
 		say(o, "--icmpv6-type %u ",
 		    ((const struct ip6t_icmp *)(const void *)m->data)->type);
+	} else if (strcmp(name, "set") == 0) {
+		say(o, "-m set --match-set #%u dst ",
+		    ((const struct xt_set_info *)(const void *)m->data)->index);
 	} else if (strcmp(name, "comment") != 0) {
 		say(o, "-m %.*s ", (int)sizeof m->u.user.name, name);
 	}

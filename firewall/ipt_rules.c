@@ -15,6 +15,7 @@
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_mark.h>
+#include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
@@ -170,6 +171,16 @@ static bool matches(struct ent *e, const struct ipt_rule *r)
 			return false;
 		*i = (struct ip6t_icmp){.type = (uint8_t)r->icmp6_type,
 					.code = {0, 0xff}};
+	}
+	if (r->set >= 0) {
+		/* Revision 1: every kernel with ipset has it.  iptables-save
+		 * prints only the newest it knows (4) and calls this one
+		 * "[unsupported revision]"; corral show prints it. */
+		struct xt_set_info_match_v1 *m = match(e, "set", 1, sizeof *m);
+		if (!m)
+			return false;
+		m->match_set = (struct xt_set_info){
+		    .index = (ip_set_id_t)r->set, .dim = 1};
 	}
 	if (r->comment) {
 		struct xt_comment_info *c = match(e, "comment", 0, sizeof *c);
@@ -333,6 +344,7 @@ static int icmp6(struct ipt_blob *b, const uint8_t *types, size_t n)
 		struct ipt_rule r = {.v = 6,
 				     .proto = IPPROTO_ICMPV6,
 				     .icmp6_type = types[i],
+				     .set = -1,
 				     .verdict = IPT_ACCEPT};
 		if (ipt_rule_put(b, &r) < 0)
 			return -1;
@@ -342,7 +354,8 @@ static int icmp6(struct ipt_blob *b, const uint8_t *types, size_t n)
 
 static struct ipt_rule base(int v, enum ipt_verdict vd)
 {
-	return (struct ipt_rule){.v = v, .icmp6_type = -1, .verdict = vd};
+	return (struct ipt_rule){
+	    .v = v, .icmp6_type = -1, .set = -1, .verdict = vd};
 }
 
 static void host(struct ipt_rule *r, const uint8_t *a)
@@ -503,4 +516,46 @@ size_t ipt_entry_len(int v, const unsigned char *e, size_t avail)
 	size_t len = v == 4 ? ((const struct ipt_entry *)e)->next_offset
 			    : ((const struct ip6t_entry *)e)->next_offset;
 	return len >= hdr && len <= avail ? len : 0;
+}
+
+int ipt_build_learned_sets(const struct policy *p,
+			   struct ipt_blob chains[2][IPT_NCHAINS], char *err,
+			   size_t errlen)
+{
+	err[0] = 0;
+	struct nft_norm n;
+	if (nft_normalise(p, NULL, 0, &n) < 0) {
+		snprintf(err, errlen,
+			 "building the iptables rules: out of memory");
+		return -1;
+	}
+	int rc = 0;
+	for (int vi = 0; vi < 2 && rc == 0; vi++) {
+		int v = vi == NFT_V4 ? 4 : 6;
+		for (size_t i = 0; i <= n.n_dset && rc == 0; i++) {
+			uint16_t spec = i ? n.dset[i - 1].spec : 0, index;
+			if (ipt_ipset_prepare(v, spec, &index, err, errlen) <
+			    0) {
+				rc = -1;
+				break;
+			}
+			struct ipt_rule r = base(v, IPT_ACCEPT);
+			r.set = index;
+			if (!i) {
+				rc = ipt_rule_put(&chains[vi][IPT_LEARNED], &r);
+				continue;
+			}
+			for (size_t k = 0; k < n.dset[i - 1].n && rc == 0;
+			     k++) {
+				r.dport_lo = n.dset[i - 1].r[k].lo;
+				r.dport_hi = n.dset[i - 1].r[k].hi;
+				rc = put_l4(&chains[vi][IPT_LEARNED], r);
+			}
+		}
+	}
+	if (rc < 0 && !err[0])
+		snprintf(err, errlen, "building the iptables rules: %s",
+			 strerror(errno));
+	nft_norm_free(&n);
+	return rc;
 }

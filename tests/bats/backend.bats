@@ -105,3 +105,30 @@ teardown() {
 	assert_failure 1
 	assert_output --partial "$CONF:2: 'backend' needs one of auto, nftables, iptables"
 }
+
+@test "without nfnetlink (no ipset either) corral's timers expire learned addresses; open connections survive" {
+	world_dns_add short.test A 198.51.100.8 1
+	printf '%s\n' "allow short.test" "ttl-min 2" "ttl-max 2" >"$CONF"
+	ip netns exec "$BOX" "$WITHOUT" nftables "$CORRAL_BIN" init --config "$CONF" >"$LOG" 2>&1 3>&- &
+	INIT_PID=$!
+	run box "$CORRAL_BIN" wait --timeout 10
+	assert_success
+	run box dig +time=2 +tries=1 +short short.test A
+	assert_output "198.51.100.8"
+	run box iptables-legacy -S corral-learned
+	assert_output --partial "-d 198.51.100.8/32"
+	assert_output --partial "corral learned until"
+	coproc HOLD { box socat - "TCP:198.51.100.8:$WORLD_ECHO_PORT" 3>&-; }
+	echo first >&"${HOLD[1]}"
+	read -r -t 3 line <&"${HOLD[0]}"
+	[ "$line" = first ]
+	sleep 3.5
+	run box iptables-legacy -S corral-learned
+	refute_output --partial "198.51.100.8"
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.8 80
+	assert_failure 7
+	echo second >&"${HOLD[1]}"
+	read -r -t 3 line <&"${HOLD[0]}"
+	[ "$line" = second ]
+	kill "$HOLD_PID" 2>/dev/null || true
+}

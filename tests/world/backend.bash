@@ -30,6 +30,7 @@ learned_dump() {
 	if on_iptables; then
 		box iptables-legacy -S corral-learned
 		box ip6tables-legacy -S corral-learned
+		box ipset list
 	else
 		box nft list set inet corral addr4
 		box nft list set inet corral addr6
