@@ -35,17 +35,17 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "nftables") == 0) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT),
 				      SCMP_SYS(socket), 2,
-				      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-				      SCMP_A2(SCMP_CMP_EQ, NETLINK_NETFILTER));
+				      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0),
+				      SCMP_A2(SCMP_CMP_EQ, NETLINK_NETFILTER, 0));
 	} else {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
 				      SCMP_SYS(getsockopt), 2,
-				      SCMP_A1(SCMP_CMP_EQ, SOL_IP),
-				      SCMP_A2(SCMP_CMP_EQ, IPT_SO_GET_INFO));
+				      SCMP_A1(SCMP_CMP_EQ, SOL_IP, 0),
+				      SCMP_A2(SCMP_CMP_EQ, IPT_SO_GET_INFO, 0));
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOPROTOOPT),
 				       SCMP_SYS(getsockopt), 2,
-				       SCMP_A1(SCMP_CMP_EQ, SOL_IPV6),
-				       SCMP_A2(SCMP_CMP_EQ, IPT_SO_GET_INFO));
+				       SCMP_A1(SCMP_CMP_EQ, SOL_IPV6, 0),
+				       SCMP_A2(SCMP_CMP_EQ, IPT_SO_GET_INFO, 0));
 	}
 	if (rc || seccomp_load(ctx)) {
 		fprintf(stderr,
