@@ -1,9 +1,11 @@
 /* The iptables backend: the policy in corral's own chains of the legacy
  * x_tables filter and nat tables, IPv4 and IPv6, each table replaced in
- * one commit.  Learned addresses live in corral-learned with a deadline in
- * each rule's comment; corral keeps the timers (ipt_tick) and rewrites the
- * chain.  Nothing stops root from changing these chains, so corral reads
- * them back after every change and every CHECK_MS and restores them. */
+ * one commit.  Learned addresses go into ipsets with timeouts where the
+ * kernel has ipset (ipt_ipset.c); elsewhere they live in corral-learned
+ * with a deadline in each rule's comment, and corral keeps the timers
+ * (ipt_tick) and rewrites the chain.  Nothing stops root from changing
+ * these chains, so corral checks them when it writes a table and every
+ * CHECK_MS, and restores them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
