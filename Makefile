@@ -8,7 +8,7 @@ DESTDIR ?=
 BUILD ?= build
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS := libmnl libnftnl libseccomp
+PKGS := libmnl libnftnl libseccomp libip4tc libip6tc libipset
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -113,12 +113,13 @@ bench: all
 	./bench/dns $(BUILD)/corral
 	./bench/init $(BUILD)/corral
 	./bench/sandbox $(BUILD)/corral
+	./bench/backend $(BUILD)/corral
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
 
 lint:
-	shellcheck -x scripts/* tests/run tests/world/*.bash tests/e2e/*.bash bench/run bench/dns bench/init bench/sandbox .ci/run
+	shellcheck -x scripts/* tests/run tests/world/*.bash tests/e2e/*.bash bench/run bench/dns bench/init bench/sandbox bench/backend .ci/run
 
 clean:
 	rm -rf build

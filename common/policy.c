@@ -6,6 +6,7 @@
  *   ttl-min SECONDS / ttl-max SECONDS   bounds on how long a learned address stays open
  *   sandbox auto|nested|full-access     how agents sandbox their commands (issue 5)
  *   keep-caps CAP[,CAP...]              capabilities the child keeps (issue 4)
+ *   backend auto|nftables|iptables      which netfilter interface (issue 7)
  *
  * One directive per line, '#' starts a comment.  A config error stops
  * everything: nothing is applied from a config that does not parse. */
@@ -392,6 +393,17 @@ static int parse_line(struct policy *p, uint16_t file, uint32_t lineno, char *li
 			}
 		return fail(err, errlen, "'sandbox' needs one of auto, nested, full-access");
 	}
+	if (strcmp(words[0], "backend") == 0) {
+		static const char *const kinds[] = {"auto", "nftables", "iptables"};
+		for (size_t k = 0; n == 2 && k < sizeof kinds / sizeof kinds[0]; k++)
+			if (strcmp(words[1], kinds[k]) == 0) {
+				p->backend = (enum fw_backend_choice)k;
+				p->backend_file = file;
+				p->backend_line = lineno;
+				return 0;
+			}
+		return fail(err, errlen, "'backend' needs one of auto, nftables, iptables");
+	}
 	if (strcmp(words[0], "keep-caps") == 0) {
 		if (n != 2)
 			return fail(err, errlen, "'keep-caps' needs one list, e.g. keep-caps net_raw,sys_admin");
@@ -405,7 +417,7 @@ static int parse_line(struct policy *p, uint16_t file, uint32_t lineno, char *li
 		return 0;
 	}
 	return fail(err, errlen,
-		    "unknown directive '%s' (known: allow, upstream, ttl-min, ttl-max, sandbox, keep-caps)",
+		    "unknown directive '%s' (known: allow, upstream, ttl-min, ttl-max, sandbox, keep-caps, backend)",
 		    words[0]);
 }
 

@@ -55,6 +55,7 @@ struct upstream {
 };
 
 enum sandbox_mode { SANDBOX_AUTO = 0, SANDBOX_NESTED, SANDBOX_FULL_ACCESS };
+enum fw_backend_choice { BACKEND_AUTO = 0, BACKEND_NFTABLES, BACKEND_IPTABLES };
 
 struct policy {
 	struct target *targets;
@@ -74,6 +75,10 @@ struct policy {
 	enum sandbox_mode sandbox;
 	uint32_t sandbox_line;
 	uint16_t sandbox_file;
+	/* `backend auto|nftables|iptables` (issue 7); backend_line 0: not said. */
+	enum fw_backend_choice backend;
+	uint32_t backend_line;
+	uint16_t backend_file;
 	/* `keep-caps CAP,...`: capabilities the child keeps in its bounding set
 	 * (net_admin, net_raw and sys_admin are dropped by default).  Kept as
 	 * text: init parses it (init_caps_parse) and names file:line on error. */

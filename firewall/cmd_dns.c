@@ -14,6 +14,7 @@
 #include "../common/command.h"
 #include "../common/log.h"
 #include "../common/policy.h"
+#include "backend.h"
 #include "dns_priv.h"
 
 static int run_dns(int argc, char **argv);
@@ -90,7 +91,9 @@ static int run_dns(int argc, char **argv)
 
 	for (;;) {
 		struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN}, {.fd = d.ipc_fd, .events = POLLIN}};
-		int timeout = dns_priv_tick(&d);
+		int timeout = dns_priv_tick(&d), fw = fw_tick();
+		if (fw >= 0 && (timeout < 0 || fw < timeout))
+			timeout = fw;
 		pf[1].fd = d.ipc_fd;
 		if (poll(pf, 2, timeout) < 0 && errno != EINTR)
 			die_errno("poll");

@@ -9,7 +9,7 @@
 #include "../common/log.h"
 #include "../common/policy.h"
 #include "dns_ipc.h"
-#include "nft.h"
+#include "backend.h"
 #include "rebind.h"
 #include "resolve.h"
 
@@ -145,7 +145,7 @@ static int run_apply(int argc, char **argv)
 		}
 	}
 	struct nft_opts o = {0};
-	int rc = nft_apply(&p, r.v, r.n, &o, NULL, err, sizeof err);
+	int rc = fw_apply(&p, r.v, r.n, &o, NULL, err, sizeof err);
 	if (rc < 0) {
 		log_msg(NULL, "%s (nothing was changed)", err);
 	} else {
@@ -162,7 +162,7 @@ static int run_show(int argc, char **argv)
 	struct fw_args a = {0};
 	parse_args(&cmd_show, argc, argv, &a, false);
 	char err[512];
-	int rc = nft_show(stdout, err, sizeof err);
+	int rc = fw_show(stdout, err, sizeof err);
 	if (rc < 0) {
 		log_msg(NULL, "%s", err);
 		return EXIT_FAIL;
@@ -180,7 +180,7 @@ static int run_clear(int argc, char **argv)
 	struct fw_args a = {0};
 	parse_args(&cmd_clear, argc, argv, &a, false);
 	char err[512];
-	if (nft_clear(err, sizeof err) < 0) {
+	if (fw_clear(err, sizeof err) < 0) {
 		log_msg(NULL, "%s", err);
 		return EXIT_FAIL;
 	}

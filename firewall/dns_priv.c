@@ -20,6 +20,7 @@
 #include "../common/log.h"
 #include "dns_expiry.h"
 #include "dns_ipc.h"
+#include "backend.h"
 #include "nflog.h"
 #include "nft_dyn.h"
 #include "rebind.h"
@@ -293,7 +294,7 @@ static void handle_allow(struct dns_priv *d, const struct ipc_allow_req *rq)
 	}
 	if (ne) {
 		char err[256];
-		if (nft_dyn_add(&d->nl_fd, d->p, elems, ne, err, sizeof err) < 0) {
+		if (fw_dyn_add(&d->nl_fd, d->p, elems, ne, err, sizeof err) < 0) {
 			warn("cannot open the addresses of %s: %s (the client gets SERVFAIL)", name, err);
 			d->st.failed_inserts++;
 			send_reply(d, &rep, sizeof rep, NULL, 0);

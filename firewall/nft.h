@@ -94,6 +94,12 @@ int nft_verify(bool owner, char *err, size_t errlen);
 /* Packets the ruleset refused so far (counter "blocked"). */
 int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen);
 
+/* Does the kernel take nftables messages?  A request that changes
+ * nothing (NFT_MSG_GETGEN) on a fresh socket.  Returns 0 yes; 1 no (no
+ * nfnetlink or no nf_tables: err says so); -1 other failures such as a
+ * missing CAP_NET_ADMIN (err says what to do). */
+int nft_probe(char *err, size_t errlen);
+
 /* Removes table inet corral.  Returns 0 (also when it was absent) or -1. */
 int nft_clear(char *err, size_t errlen);
 

@@ -662,3 +662,47 @@ int nft_clear(char *err, size_t errlen)
 	}
 	return -1;
 }
+
+int nft_probe(char *err, size_t errlen)
+{
+	cleanup_fd int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		int e = errno;
+		nft_explain(e, "opening the nftables netlink socket", err, errlen);
+		return e == EPROTONOSUPPORT || e == EAFNOSUPPORT ? 1 : -1;
+	}
+	char buf[8192] __attribute__((aligned(8))) = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NFT_TYPE(NFT_MSG_GETGEN);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	struct timeval tv = {.tv_sec = 2};
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+		nft_explain(errno, "asking nf_tables", err, errlen);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0) {
+			nft_explain(errno, "asking nf_tables", err, errlen);
+			return -1;
+		}
+		int rc = mnl_cb_run(buf, (size_t)n, 1, 0, NULL, NULL);
+		if (rc == MNL_CB_STOP)
+			return 0;
+		if (rc < 0) {
+			int e = errno;
+			nft_explain(e, "asking nf_tables", err, errlen);
+			if (e == EOPNOTSUPP || e == ENOENT || e == EPROTONOSUPPORT) {
+				snprintf(err, errlen, "%s", ADVICE_NO_NFT);
+				return 1;
+			}
+			return -1;
+		}
+	}
+}

@@ -14,6 +14,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/log.h"
+#include "../firewall/backend.h"
 #include "../firewall/nflog.h"
 #include "../firewall/nft.h"
 #include "../sandbox/mode.h"
@@ -100,13 +101,13 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	size_t off = 0;
 	uint64_t blocked_conn = 0;
 	char err[256];
-	bool have_conn = nft_blocked_packets(&blocked_conn, err, sizeof err) == 0;
+	bool have_conn = fw_blocked_packets(&blocked_conn, err, sizeof err) == 0;
 	const struct dns_priv *d = &b->dns;
 	size_t live = dns_priv_live(&b->dns);
 	struct blocked_ref recent[2 * DNS_PRIV_RECENT];
 	size_t n_recent = last_blocked(d, recent);
 	if (json) {
-		APPEND("{\"ready\":%s,\"backend\":\"nftables\",", b->ready ? "true" : "false");
+		APPEND("{\"ready\":%s,\"backend\":\"%s\",", b->ready ? "true" : "false", fw_backend_name());
 		if (b->sandbox_set)
 			APPEND("\"sandbox\":\"%s\",", sandbox_mode_name(b->sandbox));
 		APPEND("\"names\":%zu,\"wildcards\":%zu,"
@@ -143,7 +144,7 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	}
 	APPEND("corral       %s\n", b->ready ? "ready, the network is closed but for the allowlist"
 					 : "starting");
-	APPEND("firewall     nftables, table inet corral (owned by corral init)\n");
+	APPEND("firewall     %s\n", fw_backend_summary());
 	if (b->sandbox_set)
 		APPEND("sandbox      %s\n",
 		       b->sandbox == SANDBOX_NESTED

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "../firewall/nft.h"
+#include "../firewall/backend.h"
 #include "../firewall/lean.h"
 #include "../firewall/nflog.h"
 #include "../firewall/resolve.h"
@@ -121,10 +121,10 @@ static int boot(void *ctx)
 	 * without that rule (they are still counted). */
 	struct nft_opts o = {.owner = true, .log_group = CORRAL_NFLOG_GROUP};
 	b->owner_fd = -1;
-	if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0) {
+	if (fw_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0) {
 		char err2[512];
 		o.log_group = 0;
-		if (nft_apply(&b->p, NULL, 0, &o, &b->owner_fd, err2, sizeof err2) < 0)
+		if (fw_apply(&b->p, NULL, 0, &o, &b->owner_fd, err2, sizeof err2) < 0)
 			boot_fail(b, "%s", err);
 		warn("blocked connections are counted, not listed: %s", err);
 	}
@@ -140,7 +140,7 @@ static int boot(void *ctx)
 	    dns_priv_watch_blocked(&b->dns, o.log_group, err, sizeof err) < 0)
 		warn("blocked connections are counted, not listed: %s", err);
 
-	if (nft_verify(true, err, sizeof err) < 0)
+	if (fw_verify(true, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
 	if (sandbox_boot(b, err, sizeof err) < 0)
 		boot_fail(b, "%s", err);
@@ -155,9 +155,9 @@ static int boot(void *ctx)
 	ipaddr_str(&b->p.upstreams[0].addr, -1, up, sizeof up);
 	if (!b->quiet)
 		info("ready in %.0f ms: %zu names, %zu wildcards, %zu networks, DNS via %s, "
-		     "sandbox %s",
+		     "sandbox %s, firewall %s",
 		     (now_s() - b->t0) * 1e3, b->p.n_names, b->p.n_wildcards, b->p.n_nets, up,
-		     sandbox_mode_name(b->sandbox));
+		     sandbox_mode_name(b->sandbox), fw_backend_name());
 	lean_now(); /* what boot alone needed goes back (lean.h) */
 	return 0;
 }
@@ -175,6 +175,9 @@ static size_t pollfds(void *ctx, struct pollfd *pf, size_t max, int *timeout_ms)
 	if (!b->dns_up || max < 2)
 		return 0;
 	int t = dns_priv_tick(&b->dns);
+	if (t >= 0 && (*timeout_ms < 0 || t < *timeout_ms))
+		*timeout_ms = t;
+	t = fw_tick(); /* iptables: expiry and self-check */
 	if (t >= 0 && (*timeout_ms < 0 || t < *timeout_ms))
 		*timeout_ms = t;
 	if (b->dns.ipc_fd >= 0)
@@ -212,6 +215,7 @@ static void stop(void *ctx, int exit_code)
 	}
 	if (b->dns_up)
 		dns_priv_stop(&b->dns); /* closes the owner socket: the table goes */
+	fw_stop(); /* iptables has no owner: its chains are removed */
 	fw_write_state(b, "stopped");
 }
 
@@ -289,7 +293,7 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 	dns_priv_each_live(&b->dns, keep_live, &k);
 	struct nft_opts o = {.owner = true,
 			     .log_group = b->dns.nflog_fd >= 0 ? CORRAL_NFLOG_GROUP : 0};
-	int rc = nft_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
+	int rc = fw_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
 	if (rc < 0) {
 		warn("reload: %s (the policy in force is unchanged)", err);
 		resolve_result_free(&r);
@@ -297,6 +301,9 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 		policy_free(&np);
 		return -1;
 	}
+	if (np.backend && strcmp(np.backend == BACKEND_IPTABLES ? "iptables" : "nftables",
+				 fw_backend_name()) != 0)
+		warn("reload: the backend stays %s until corral init restarts", fw_backend_name());
 	policy_free(&b->p);
 	b->p = np;
 	b->dns.p = &b->p;

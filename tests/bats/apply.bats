@@ -6,6 +6,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../world/world'
+load '../world/backend'
 
 setup_file() { world_setup_file; }
 teardown_file() { world_down; }
@@ -18,13 +19,13 @@ setup() {
 teardown() {
 	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
 		world_dump
-		box nft list ruleset || true
+		ruleset_dump || true
 	fi
 }
 
 # apply LINE... : writes the lines as the config and applies it in the box.
 apply() {
-	printf '%s\n' "$@" >"$CONF"
+	write_conf "$@"
 	run box "$CORRAL_BIN" apply --config "$CONF"
 }
 
@@ -38,9 +39,12 @@ assert_refused() {
 	assert_failure
 }
 
-# The ruleset as nft lists it, less the seconds left on learned addresses,
-# which tick down between two listings.
-ruleset() { box nft list ruleset | sed -E 's/ expires [0-9hms]+//g'; }
+# The ruleset as nft (iptables-save) lists it, less the seconds left on
+# learned addresses, which tick down between two listings, and counters.
+ruleset() {
+	ruleset_dump | grep -v '^#' |
+		sed -E 's/ expires [0-9hms]+//g; s/until [0-9]+/until/; s/\[[0-9]+:[0-9]+\]//'
+}
 
 assert_reaches() {
 	run box_http "$1" "$2"
@@ -111,7 +115,7 @@ assert_reaches() {
 }
 
 @test "CORRAL_ALLOW adds targets to the file's" {
-	printf 'allow 198.51.100.1\n' >"$CONF"
+	write_conf 'allow 198.51.100.1'
 	CORRAL_ALLOW="198.51.100.2, 2001:db8:2::2" run box "$CORRAL_BIN" apply --config "$CONF"
 	assert_success
 	assert_reaches 198.51.100.1 80
@@ -211,6 +215,42 @@ assert_reaches() {
 	box nft delete table inet other
 }
 
+@test "other tools' iptables rules survive apply, re-apply and clear; corral's jump stays first" {
+	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 -j DNAT --to-destination 198.51.100.5:80
+	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	for _ in 1 2; do
+		apply "allow 198.51.100.1"
+		assert_success
+		run box iptables-legacy -S OUTPUT
+		assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+		run box iptables-legacy -t nat -S OUTPUT
+		assert_line --partial "--to-destination 198.51.100.5:80"
+		run box ip6tables-legacy -S OUTPUT
+		assert_line "-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+	done
+	if on_iptables; then
+		run box iptables-legacy -S OUTPUT
+		assert_line --index 1 "-A OUTPUT -j corral-output"
+		# Under corral the user's rule comes too late: 198.51.100.7 is refused.
+		assert_refused 198.51.100.7 80
+	fi
+	run box "$CORRAL_BIN" clear
+	assert_success
+	run box iptables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	refute_output --partial corral
+	run box ip6tables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -F OUTPUT
+	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
+}
+
 @test "show prints the policy in force; clear removes it and opens the network" {
 	world_dns_add api.test A 198.51.100.3
 	apply "allow api.test 198.51.100.8/29 2001:db8:2::/124" "allow 198.51.100.9 ports 22,443"
@@ -225,6 +265,8 @@ assert_reaches() {
 	assert_success
 	run box nft list tables
 	refute_output --partial "corral"
+	run box iptables-legacy-save
+	refute_output --partial "corral"
 	assert_reaches 198.51.100.4 80
 	run box "$CORRAL_BIN" show
 	assert_failure 1
@@ -234,7 +276,7 @@ assert_reaches() {
 }
 
 @test "without CAP_NET_ADMIN apply fails with advice and changes nothing" {
-	printf 'allow 198.51.100.1\n' >"$CONF"
+	write_conf 'allow 198.51.100.1'
 	run box capsh --drop=cap_net_admin -- -c "'$CORRAL_BIN' apply --config '$CONF'"
 	assert_failure 1
 	assert_output --partial "missing CAP_NET_ADMIN"

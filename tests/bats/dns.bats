@@ -7,6 +7,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../world/world'
+load '../world/backend'
 
 setup_file() { world_setup_file; }
 teardown_file() { world_down; }
@@ -22,7 +23,7 @@ teardown() {
 		echo "--- corral dns log"
 		cat "$DNS_LOG" 2>/dev/null || true
 		world_dump
-		box nft list ruleset || true
+		ruleset_dump || true
 	fi
 	box "$CORRAL_BIN" clear || true
 }
@@ -30,7 +31,7 @@ teardown() {
 # start LINE... : writes the config, applies it, starts the forwarder and
 # waits until it answers.
 start() {
-	printf '%s\n' "$@" >"$CONF"
+	write_conf "$@"
 	run box "$CORRAL_BIN" apply --config "$CONF"
 	assert_success
 	start_dns
@@ -249,7 +250,7 @@ assert_reaches() {
 	# 198.51.100.1 only, where no DNS server runs: the world refuses.
 	start "allow api.test" "upstream $WORLD_DNS4 198.51.100.1"
 	stop_dns
-	printf '%s\n' "allow api.test" "upstream 198.51.100.1" >"$CONF"
+	write_conf "allow api.test" "upstream 198.51.100.1"
 	start_dns
 	run q api.test A
 	assert_output --partial "status: SERVFAIL"
@@ -281,7 +282,7 @@ assert_reaches() {
 	assert_line "198.51.100.3"
 	refute_line "198.51.100.11"
 	assert_refused 198.51.100.11 80
-	run box nft list set inet corral addr4
+	run learned_dump
 	refute_output --partial "198.51.100.11"
 }
 

@@ -6,6 +6,7 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../world/world'
+load '../world/backend'
 
 setup_file() { world_setup_file; }
 teardown_file() { world_down; }
@@ -35,7 +36,7 @@ teardown() {
 	fi
 }
 
-conf() { printf '%s\n' "$@" >"$CONF"; }
+conf() { write_conf "$@"; }
 
 # init_bg: corral init without CMD in the box, in the background.
 init_bg() {
@@ -50,6 +51,7 @@ init_bg() {
 		curl -q -sS --noproxy '*' --max-time 3 http://198.51.100.4/
 	assert_failure 7
 	assert_output --regexp "corral: ready in [0-9]+ ms: 1 names"
+	assert_output --partial "firewall ${CORRAL_TEST_BACKEND:-nftables}"
 	run world_reached 198.51.100.4
 	assert_failure
 	# An allowed name works, by name, through the forwarder.
@@ -59,6 +61,8 @@ init_bg() {
 	assert_output --regexp "hello from (198.51.100.3|2001:db8:2::3) 80"
 	# And the policy went away with init.
 	run box nft list tables
+	refute_output --partial corral
+	run box iptables-legacy-save
 	refute_output --partial corral
 }
 
@@ -72,11 +76,15 @@ init_bg() {
 	assert_output --partial "failed: "
 }
 
-@test "root in the box cannot delete, flush or outvote the policy" {
+@test "root in the box cannot delete, flush or outvote the policy (iptables: it is restored)" {
 	conf "allow api.test"
 	init_bg
 	run box "$CORRAL_BIN" wait --timeout 10
 	assert_success
+	if on_iptables; then
+		assert_restored
+		return
+	fi
 	run box nft delete table inet corral
 	assert_failure
 	run box nft flush ruleset
@@ -91,6 +99,38 @@ init_bg() {
 	run world_reached 198.51.100.4
 	assert_failure
 	box nft delete table inet mine
+}
+
+# Legacy iptables has no owner: root can change corral's chains, and
+# corral's self-check (every 2 s) puts them back and says so.
+assert_restored() {
+	box iptables-legacy -D OUTPUT -j corral-output
+	box ip6tables-legacy -D corral-output -p tcp -j REJECT --reject-with tcp-reset
+	local i
+	for ((i = 0; i < 50; i++)); do
+		if box iptables-legacy -S OUTPUT | grep -q -- '-j corral-output' &&
+			box ip6tables-legacy -S corral-output | grep -q -- 'tcp-reset'; then
+			break
+		fi
+		sleep 0.2
+	done
+	run box iptables-legacy -S OUTPUT
+	assert_line --index 1 "-A OUTPUT -j corral-output"
+	run box ip6tables-legacy -S corral-output
+	assert_line --partial "tcp-reset"
+	run cat "$LOG"
+	assert_output --partial "iptables filter: corral's chains were changed by someone else: restored"
+	assert_output --partial "ip6tables filter: corral's chains were changed by someone else: restored"
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.4 80
+	assert_failure 7
+	# An accept-all rule put before corral's jump is removed from rule 1.
+	box iptables-legacy -I OUTPUT 1 -j ACCEPT
+	sleep 2.5
+	run box iptables-legacy -S OUTPUT
+	assert_line --index 1 "-A OUTPUT -j corral-output"
+	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.4 80
+	assert_failure 7
+	box iptables-legacy -D OUTPUT -j ACCEPT
 }
 
 @test "corral wait: fails before init, returns once it is ready" {
@@ -128,7 +168,7 @@ init_bg() {
 	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status --json
 	assert_success
 	assert_output --partial '"ready":true'
-	assert_output --partial '"backend":"nftables"'
+	assert_output --partial "\"backend\":\"${CORRAL_TEST_BACKEND:-nftables}\""
 	assert_output --partial '"names":1'
 	assert_output --partial '"wildcards":1'
 	assert_output --partial '"networks":1'
@@ -140,11 +180,21 @@ init_bg() {
 	run box setpriv --reuid 65534 --regid 65534 --clear-groups "$CORRAL_BIN" status
 	assert_success
 	assert_output --partial "allow secret.test"
+	assert_output --partial "firewall     ${CORRAL_TEST_BACKEND:-nftables}"
 	assert_output --regexp "blocked +[1-9][0-9]* DNS queries, [1-9][0-9]* connection attempts"
 }
 
 @test "a connection CMD makes that is blocked is listed in status with the line to allow it" {
 	conf "allow api.test ports 443"
+	if [[ ${CORRAL_TEST_BACKEND:-} == iptables ]]; then
+		# The iptables backend counts what it rejects but does not log it.
+		run box "$CORRAL_BIN" init --quiet --config "$CONF" -- sh -c "
+			curl -q -sS --noproxy '*' --max-time 3 http://198.51.100.4:8080/
+			'$CORRAL_BIN' status --json"
+		assert_output --regexp '"blocked_connections":[1-9]'
+		refute_output --partial '"kind":"connection"'
+		return
+	fi
 	# From init's own CMD: a bare address, then api.test's address on a
 	# port it is not allowed (its name was resolved first), then status.
 	run box "$CORRAL_BIN" init --quiet --config "$CONF" -- sh -c "
@@ -170,6 +220,38 @@ assert s["blocked_connections"] >= 2, s' "$json"
 	assert_output --regexp "tcp 198.51.100.3 port 80 +allow api.test ports 80"
 	run world_reached 198.51.100.4
 	assert_failure
+}
+
+@test "other tools' iptables rules survive init, reload and exit" {
+	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 -j DNAT --to-destination 198.51.100.5:80
+	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	conf "allow api.test"
+	init_bg
+	run box "$CORRAL_BIN" wait --timeout 10
+	assert_success
+	conf "allow api.test other.test"
+	run box "$CORRAL_BIN" reload
+	assert_success
+	run box iptables-legacy -S OUTPUT
+	assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	kill -TERM "$INIT_PID"
+	wait "$INIT_PID" || true
+	INIT_PID=
+	run box iptables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	refute_output --partial corral
+	run box ip6tables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -F OUTPUT
+	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
 }
 
 @test "reload swaps the policy; an invalid config keeps the old one" {
