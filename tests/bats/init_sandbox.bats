@@ -64,7 +64,7 @@ told() {
 	assert_line "env=nested"
 	assert_line --partial '"sandbox":"nested"'
 	assert_line --regexp '^sandbox +nested: '
-	assert_line --regexp 'ready in [0-9]+ ms: .*, sandbox nested$'
+	assert_line --regexp 'ready in [0-9]+ ms: .*, sandbox nested, firewall nftables$'
 	told nested
 	run stat -c %a "$CODEX" "$CLAUDE"
 	assert_output $'644\n644'
