@@ -216,18 +216,11 @@ assert_reaches() {
 }
 
 @test "other tools' iptables rules survive apply, re-apply and clear; corral's jump stays first" {
-	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
-	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 -j DNAT --to-destination 198.51.100.5:80
-	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	other_rules_add
 	for _ in 1 2; do
 		apply "allow 198.51.100.1"
 		assert_success
-		run box iptables-legacy -S OUTPUT
-		assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
-		run box iptables-legacy -t nat -S OUTPUT
-		assert_line --partial "--to-destination 198.51.100.5:80"
-		run box ip6tables-legacy -S OUTPUT
-		assert_line "-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+		other_rules_present
 	done
 	if on_iptables; then
 		run box iptables-legacy -S OUTPUT
@@ -237,18 +230,8 @@ assert_reaches() {
 	fi
 	run box "$CORRAL_BIN" clear
 	assert_success
-	run box iptables-legacy -S OUTPUT
-	assert_output "-P OUTPUT ACCEPT
--A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
-	run box iptables-legacy -t nat -S OUTPUT
-	assert_line --partial "--to-destination 198.51.100.5:80"
-	refute_output --partial corral
-	run box ip6tables-legacy -S OUTPUT
-	assert_output "-P OUTPUT ACCEPT
--A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
-	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
-	box iptables-legacy -t nat -F OUTPUT
-	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	other_rules_alone
+	other_rules_remove
 }
 
 @test "show prints the policy in force; clear removes it and opens the network" {

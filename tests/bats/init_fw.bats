@@ -223,9 +223,7 @@ assert s["blocked_connections"] >= 2, s' "$json"
 }
 
 @test "other tools' iptables rules survive init, reload and exit" {
-	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
-	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 -j DNAT --to-destination 198.51.100.5:80
-	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	other_rules_add
 	conf "allow api.test"
 	init_bg
 	run box "$CORRAL_BIN" wait --timeout 10
@@ -233,25 +231,12 @@ assert s["blocked_connections"] >= 2, s' "$json"
 	conf "allow api.test other.test"
 	run box "$CORRAL_BIN" reload
 	assert_success
-	run box iptables-legacy -S OUTPUT
-	assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
-	run box iptables-legacy -t nat -S OUTPUT
-	assert_line --partial "--to-destination 198.51.100.5:80"
+	other_rules_present
 	kill -TERM "$INIT_PID"
 	wait "$INIT_PID" || true
 	INIT_PID=
-	run box iptables-legacy -S OUTPUT
-	assert_output "-P OUTPUT ACCEPT
--A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
-	run box iptables-legacy -t nat -S OUTPUT
-	assert_line --partial "--to-destination 198.51.100.5:80"
-	refute_output --partial corral
-	run box ip6tables-legacy -S OUTPUT
-	assert_output "-P OUTPUT ACCEPT
--A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
-	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
-	box iptables-legacy -t nat -F OUTPUT
-	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
+	other_rules_alone
+	other_rules_remove
 }
 
 @test "reload swaps the policy; an invalid config keeps the old one" {

@@ -36,3 +36,41 @@ learned_dump() {
 		box nft list set inet corral addr6
 	fi
 }
+
+# Rules another tool put into the box's legacy iptables tables, which corral
+# must never flush, reorder or leave behind.
+other_rules_add() {
+	box iptables-legacy -A OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -A OUTPUT -d 198.51.100.6 -p tcp --dport 8080 \
+		-j DNAT --to-destination 198.51.100.5:80
+	box ip6tables-legacy -A OUTPUT -d 2001:db8:2::7 -j ACCEPT
+}
+
+# They are all still there (corral's own rules may be there too).
+other_rules_present() {
+	run box iptables-legacy -S OUTPUT
+	assert_line "-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	run box ip6tables-legacy -S OUTPUT
+	assert_line "-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+}
+
+# They are all that is left: corral took away exactly what it added.
+other_rules_alone() {
+	run box iptables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 198.51.100.7/32 -j ACCEPT"
+	run box iptables-legacy -t nat -S OUTPUT
+	assert_line --partial "--to-destination 198.51.100.5:80"
+	refute_output --partial corral
+	run box ip6tables-legacy -S OUTPUT
+	assert_output "-P OUTPUT ACCEPT
+-A OUTPUT -d 2001:db8:2::7/128 -j ACCEPT"
+}
+
+other_rules_remove() {
+	box iptables-legacy -D OUTPUT -d 198.51.100.7 -j ACCEPT
+	box iptables-legacy -t nat -F OUTPUT
+	box ip6tables-legacy -D OUTPUT -d 2001:db8:2::7 -j ACCEPT
+}
