@@ -10,6 +10,7 @@
 #include "../common/policy.h"
 #include "dns_ipc.h"
 #include "backend.h"
+#include "dns_scope.h"
 #include "rebind.h"
 #include "resolve.h"
 
@@ -145,7 +146,7 @@ static int run_apply(int argc, char **argv)
 		}
 	}
 	struct nft_opts o = {0};
-	int rc = fw_apply(&p, r.v, r.n, &o, NULL, err, sizeof err);
+	int rc = fw_apply_dns_scoped(&p, r.v, r.n, &o, NULL, err, sizeof err);
 	if (rc < 0) {
 		log_msg(NULL, "%s (nothing was changed)", err);
 	} else {

@@ -43,11 +43,24 @@
 #define NFT_CHAIN_DNS	    "dns_redirect"
 #define NFT_DNS_PRIORITY    (-101) /* before dstnat (-100): Docker's DNAT */
 #define NFT_COUNTER_BLOCKED "blocked"
+/* With nft_opts.dns_cgroup: the regular chain both DNS rules jump to, and
+ * its counter of the port-53 packets it let pass for the host. */
+#define NFT_CHAIN_HOST_DNS   "dns_host"
+#define NFT_COUNTER_HOST_DNS "dns_host"
+/* cgroup v2 levels dns_host looks at: a container nested deeper than this
+ * is not recognised, which dns_scope.c's self-test catches. */
+#define NFT_CGROUP_LEVELS 16
 
 struct nft_opts {
 	bool owner; /* NFT_TABLE_F_OWNER: table lives as long as the socket */
 	uint16_t log_group; /* > 0: what is refused goes to this NFLOG group
 			       (rate-limited; nflog.h) */
+	/* > 0: the cgroup v2 id of the container (corral's own).  Only its
+	 * sockets' DNS goes to the forwarder; port-53 traffic of sockets
+	 * outside it (host processes that entered the netns, such as
+	 * Docker's embedded resolver forwarding a query) is neither redirected
+	 * nor refused.  0: every socket's DNS is redirected. */
+	uint64_t dns_cgroup;
 };
 
 /* A batch of netlink messages, ready to send. */
@@ -93,6 +106,9 @@ int nft_show(FILE *out, char *err, size_t errlen);
 int nft_verify(bool owner, char *err, size_t errlen);
 /* Packets the ruleset refused so far (counter "blocked"). */
 int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen);
+/* Packets counted by dns_host (nft_opts.dns_cgroup); -1 when the table or
+ * the counter is missing. */
+int nft_host_dns_packets(uint64_t *packets, char *err, size_t errlen);
 
 /* Does the kernel take nftables messages?  A request that changes
  * nothing (NFT_MSG_GETGEN) on a fresh socket.  Returns 0 yes; 1 no (no

@@ -122,13 +122,17 @@ static int put_chain(struct nft_builder *b, const struct chain_def *d)
 {
 	cleanup_nft_chain struct nftnl_chain *c = nftnl_chain_alloc();
 	if (!c || nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, CORRAL_TABLE) < 0 ||
-	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name) < 0 ||
-	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type) < 0)
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name) < 0)
 		return -1;
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, d->policy);
+	/* No type: a regular chain, reached only by jumps. */
+	if (d->type) {
+		if (nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type) < 0)
+			return -1;
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, d->policy);
+	}
 	char *buf = nft_msg_begin(b, NFT_MSG_RESERVE);
 	if (!buf)
 		return -1;
@@ -468,6 +472,10 @@ static int build(struct nft_builder *b, const struct nft_norm *n,
 	for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++)
 		if (put_chain(b, &chains[i]) < 0)
 			return -1;
+	static const struct chain_def host_dns = {.name = NFT_CHAIN_HOST_DNS};
+	if (b->dns_cgroup && (put_counter(b, NFT_COUNTER_HOST_DNS) < 0 ||
+			      put_chain(b, &host_dns) < 0))
+		return -1;
 	if (put_static_sets(b, n) < 0 || put_dyn_sets(b, n) < 0 ||
 	    nft_put_rules(b, n) < 0)
 		return -1;
@@ -506,8 +514,10 @@ int nft_build_ruleset(const struct policy *p, const struct resolved *addrs,
 		return errno = EINVAL, -1;
 	if (nft_normalise(p, addrs, n_addrs, &n) < 0)
 		return -1;
-	struct nft_builder b = {
-	    .m = out, .seq = seq, .log_group = o ? o->log_group : 0};
+	struct nft_builder b = {.m = out,
+				.seq = seq,
+				.log_group = o ? o->log_group : 0,
+				.dns_cgroup = o ? o->dns_cgroup : 0};
 	out->seq_first = seq;
 	int rc = -1;
 	if ((out->buf = malloc(estimate(&n))) != NULL) {

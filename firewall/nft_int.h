@@ -188,6 +188,7 @@ struct nft_builder {
 	uint32_t seq;
 	uint32_t set_id; /* the last one given out */
 	uint16_t log_group; /* nft_opts.log_group */
+	uint64_t dns_cgroup; /* nft_opts.dns_cgroup */
 };
 
 /* Makes room for a whole message (libnftnl writes without bounds checks),
@@ -297,6 +298,8 @@ struct nft_show_state {
 	size_t n_dyn, cap_dyn;
 	bool have_counter;
 	uint64_t blocked;
+	bool have_host_dns; /* counter dns_host */
+	uint64_t host_dns;
 };
 
 /* What nft_read_state reads of table inet corral: everything (for show);

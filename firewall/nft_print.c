@@ -380,8 +380,17 @@ void nft_print_state(FILE *out, struct nft_show_state *s)
 		if (strcmp(s->chains[i].name, NFT_CHAIN_DNS) == 0 &&
 		    strcmp(s->chains[i].type, "nat") == 0 && s->chains[i].rules)
 			fprintf(out, "  %-18s %s\n", "dns redirect",
-				"every query to port 53 goes to corral's "
-				"forwarder (127.0.0.1:53, [::1]:53)");
+				s->have_host_dns
+				    ? "every query to port 53 from the "
+				      "container's cgroup goes to corral's "
+				      "forwarder (127.0.0.1:53, [::1]:53)"
+				    : "every query to port 53 goes to corral's "
+				      "forwarder (127.0.0.1:53, [::1]:53)");
+	if (s->have_host_dns)
+		fprintf(out,
+			"  %-18s %" PRIu64 " packets (the host's processes in "
+			"this netns, e.g. Docker's embedded DNS)\n",
+			"host dns passed", s->host_dns);
 	if (s->have_counter)
 		fprintf(out, "  %-18s %" PRIu64 " packets\n", "blocked",
 			s->blocked);

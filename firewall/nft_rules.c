@@ -120,13 +120,29 @@ static bool reject_admin(struct nftnl_rule *r)
 		      NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 }
 
-static bool counter_ref(struct nftnl_rule *r)
+static bool counter_named(struct nftnl_rule *r, const char *name)
 {
 	cleanup_nft_expr struct nftnl_expr *e = nftnl_expr_alloc("objref");
-	if (!e || nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME,
-				     NFT_COUNTER_BLOCKED) < 0)
+	if (!e || nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name) < 0)
 		return false;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	return add(r, steal_ptr(&e));
+}
+
+static bool counter_ref(struct nftnl_rule *r)
+{
+	return counter_named(r, NFT_COUNTER_BLOCKED);
+}
+
+/* jump CHAIN / return */
+static bool verdict_chain(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	cleanup_nft_expr struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	if (!e ||
+	    (chain && nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain) < 0))
+		return false;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 	return add(r, steal_ptr(&e));
 }
 
@@ -462,6 +478,63 @@ static bool fill_redirect(struct nftnl_rule *r, const void *arg, uint32_t anon)
 	       cmp(r, NFT_CMP_EQ, &port, sizeof port) && redirect(r, 53);
 }
 
+/* meta mark != M meta l4proto { tcp, udp } th dport 53 jump dns_host */
+static bool fill_to_host_dns(struct nftnl_rule *r, const void *arg,
+			     uint32_t anon)
+{
+	(void)arg;
+	uint16_t port = htons(53);
+	return mark(r, NFT_CMP_NEQ) && meta(r, NFT_META_L4PROTO) &&
+	       lookup(r, ANON_SET, anon) && dport(r, NFT_REG_1) &&
+	       cmp(r, NFT_CMP_EQ, &port, sizeof port) &&
+	       verdict_chain(r, NFT_JUMP, NFT_CHAIN_HOST_DNS);
+}
+
+struct cgroup_level {
+	uint64_t id;
+	uint32_t level;
+};
+
+/* socket cgroupv2 level L ID return: a socket of the container (its
+ * cgroup or one below) goes back to the redirect or the filter.  The
+ * level of the container's cgroup in the whole hierarchy is not visible
+ * from inside a cgroup namespace, and an id is unique, so every level is
+ * asked; a socket at a shallower level than L does not match. */
+static bool fill_cgroup_level(struct nftnl_rule *r, const void *arg,
+			      uint32_t anon)
+{
+	(void)anon;
+	const struct cgroup_level *c = arg;
+	struct nftnl_expr *e = nftnl_expr_alloc("socket");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY,
+				   NFT_SOCKET_CGROUPV2);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_LEVEL, c->level);
+	}
+	return add(r, e) && cmp(r, NFT_CMP_EQ, &c->id, sizeof c->id) &&
+	       verdict_chain(r, NFT_RETURN, NULL);
+}
+
+/* counter name "dns_host" accept: what is left is the host's (a socket of
+ * another cgroup, which no process of the container can join). */
+static bool fill_host_dns(struct nftnl_rule *r, const void *arg, uint32_t anon)
+{
+	(void)arg;
+	(void)anon;
+	return counter_named(r, NFT_COUNTER_HOST_DNS) && verdict_accept(r);
+}
+
+static int host_dns_rules(struct nft_builder *b)
+{
+	for (uint32_t l = 1; l <= NFT_CGROUP_LEVELS; l++) {
+		struct cgroup_level c = {b->dns_cgroup, l};
+		if (rule(b, NFT_CHAIN_HOST_DNS, fill_cgroup_level, &c, 0) < 0)
+			return -1;
+	}
+	return rule(b, NFT_CHAIN_HOST_DNS, fill_host_dns, NULL, 0);
+}
+
 /* Neighbour discovery and MLD: IPv6 dies quietly without them. */
 static const uint8_t icmpv6_out[] = {133, 135, 136, 143};
 static const uint8_t icmpv6_in[] = {133, 134, 135, 136};
@@ -537,7 +610,8 @@ static int output_rules(struct nft_builder *b, const struct nft_norm *n)
 	    rule(b, "output", fill_ct, NULL, 0) < 0 ||
 	    with_icmpv6(b, "output", icmpv6_out, sizeof icmpv6_out) < 0 ||
 	    with_l4(b, "output", fill_dns, &set_refs[6]) < 0 ||
-	    with_l4(b, "output", fill_dns, &set_refs[7]) < 0)
+	    with_l4(b, "output", fill_dns, &set_refs[7]) < 0 ||
+	    (b->dns_cgroup && with_l4(b, "output", fill_to_host_dns, NULL) < 0))
 		return -1;
 	for (size_t i = 0; i < 4; i++)
 		if (rule(b, "output", fill_daddr, &set_refs[i], 0) < 0)
@@ -561,6 +635,10 @@ int nft_put_rules(struct nft_builder *b, const struct nft_norm *n)
 	if (output_rules(b, n) < 0 || rule(b, "input", fill_lo, &iif, 0) < 0 ||
 	    rule(b, "input", fill_ct, NULL, 0) < 0 ||
 	    with_icmpv6(b, "input", icmpv6_in, sizeof icmpv6_in) < 0)
+		return -1;
+	if (b->dns_cgroup &&
+	    (host_dns_rules(b) < 0 ||
+	     with_l4(b, NFT_CHAIN_DNS, fill_to_host_dns, NULL) < 0))
 		return -1;
 	return with_l4(b, NFT_CHAIN_DNS, fill_redirect, NULL);
 }

@@ -460,14 +460,19 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	const char *name = str(&x, NFTA_OBJ_NAME);
 	const struct nlattr *pk = NULL;
 	if (!ours(str(&x, NFTA_OBJ_TABLE)) || !name ||
-	    strcmp(name, NFT_COUNTER_BLOCKED) != 0 ||
 	    u32(&x, NFTA_OBJ_TYPE) != NFT_OBJECT_COUNTER ||
 	    !x.tb[NFTA_OBJ_DATA])
 		return MNL_CB_OK;
+	bool blocked = strcmp(name, NFT_COUNTER_BLOCKED) == 0;
+	if (!blocked && strcmp(name, NFT_COUNTER_HOST_DNS) != 0)
+		return MNL_CB_OK;
 	mnl_attr_parse_nested(x.tb[NFTA_OBJ_DATA], packets_cb, &pk);
-	if (pk) {
+	if (pk && blocked) {
 		s->have_counter = true;
 		s->blocked = be64toh(mnl_attr_get_u64(pk));
+	} else if (pk) {
+		s->have_host_dns = true;
+		s->host_dns = be64toh(mnl_attr_get_u64(pk));
 	}
 	return MNL_CB_OK;
 }
@@ -517,13 +522,18 @@ static int read_all(struct conn *c, struct nft_show_state *s, int what)
 	for (size_t i = 0; i < s->n_dyn && what != NFT_READ_RULES; i++)
 		if (read_elems(c, &s->dyn[i]) < 0)
 			return -1;
-	/* The counter is cheap and status wants it even in the light read. */
-	nlh = request(c, buf, NFT_MSG_GETOBJ, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, CORRAL_TABLE);
-	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, NFT_COUNTER_BLOCKED);
-	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-	if (talk(c, nlh, counter_cb, s) < 0 && errno != ENOENT)
-		return -1;
+	/* The counters are cheap and status wants them even in the light
+	 * read; dns_host exists only with nft_opts.dns_cgroup. */
+	static const char *const counters[] = {NFT_COUNTER_BLOCKED,
+					       NFT_COUNTER_HOST_DNS};
+	for (size_t i = 0; i < 2; i++) {
+		nlh = request(c, buf, NFT_MSG_GETOBJ, NLM_F_ACK);
+		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, CORRAL_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, counters[i]);
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		if (talk(c, nlh, counter_cb, s) < 0 && errno != ENOENT)
+			return -1;
+	}
 	return 0;
 }
 

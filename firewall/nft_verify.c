@@ -68,7 +68,8 @@ int nft_verify(bool owner, char *err, size_t errlen)
 	return rc;
 }
 
-int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen)
+static int counter_packets(bool host_dns, uint64_t *packets, char *err,
+			   size_t errlen)
 {
 	cleanup_fd int fd = -1;
 	uint32_t portid;
@@ -79,11 +80,22 @@ int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen)
 		nft_explain(errno, "reading table inet " CORRAL_TABLE, err, errlen);
 		return -1;
 	}
-	int rc = s.have_counter ? 0 : -1;
+	int rc = (host_dns ? s.have_host_dns : s.have_counter) ? 0 : -1;
 	if (rc == 0)
-		*packets = s.blocked;
+		*packets = host_dns ? s.host_dns : s.blocked;
 	else
-		snprintf(err, errlen, "counter %s is missing", NFT_COUNTER_BLOCKED);
+		snprintf(err, errlen, "counter %s is missing",
+			 host_dns ? NFT_COUNTER_HOST_DNS : NFT_COUNTER_BLOCKED);
 	nft_state_free(&s);
 	return rc;
+}
+
+int nft_blocked_packets(uint64_t *packets, char *err, size_t errlen)
+{
+	return counter_packets(false, packets, err, errlen);
+}
+
+int nft_host_dns_packets(uint64_t *packets, char *err, size_t errlen)
+{
+	return counter_packets(true, packets, err, errlen);
 }

@@ -19,6 +19,7 @@
 
 #include "../common/log.h"
 #include "../firewall/backend.h"
+#include "../firewall/dns_scope.h"
 #include "../firewall/lean.h"
 #include "../firewall/nflog.h"
 #include "../firewall/resolve.h"
@@ -121,13 +122,15 @@ static int boot(void *ctx)
 	 * without that rule (they are still counted). */
 	struct nft_opts o = {.owner = true, .log_group = CORRAL_NFLOG_GROUP};
 	b->owner_fd = -1;
-	if (fw_apply(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0) {
+	if (fw_apply_dns_scoped(&b->p, NULL, 0, &o, &b->owner_fd, err, sizeof err) < 0) {
 		char err2[512];
 		o.log_group = 0;
-		if (fw_apply(&b->p, NULL, 0, &o, &b->owner_fd, err2, sizeof err2) < 0)
+		if (fw_apply_dns_scoped(&b->p, NULL, 0, &o, &b->owner_fd, err2,
+					sizeof err2) < 0)
 			boot_fail(b, "%s", err);
 		warn("blocked connections are counted, not listed: %s", err);
 	}
+	b->dns_cgroup = o.dns_cgroup;
 	/* The batch for thousands of networks is freed: give its pages back
 	 * before the forwarder is forked (it would share them) and for good. */
 	malloc_trim(0);
@@ -292,7 +295,8 @@ int fw_reload(struct fw_boot *b, char *err, size_t errlen)
 	struct keep_ctx k = {.p = &np, .r = &r, .now = now_s()};
 	dns_priv_each_live(&b->dns, keep_live, &k);
 	struct nft_opts o = {.owner = true,
-			     .log_group = b->dns.nflog_fd >= 0 ? CORRAL_NFLOG_GROUP : 0};
+			     .log_group = b->dns.nflog_fd >= 0 ? CORRAL_NFLOG_GROUP : 0,
+			     .dns_cgroup = b->dns_cgroup};
 	int rc = fw_apply(&np, r.v, r.n, &o, &b->owner_fd, err, errlen);
 	if (rc < 0) {
 		warn("reload: %s (the policy in force is unchanged)", err);

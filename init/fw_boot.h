@@ -28,6 +28,7 @@ struct fw_boot {
 	uint64_t *drop_caps;
 	struct policy p;
 	int owner_fd; /* the netlink socket that owns table inet corral */
+	uint64_t dns_cgroup; /* nft_opts.dns_cgroup as applied at boot */
 	struct dns_priv dns;
 	bool dns_up;
 	int ctl_fd;

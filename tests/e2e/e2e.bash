@@ -175,7 +175,11 @@ e2e_world_up() {
 # .devcontainer/devcontainer.json for "default") that adds only the internal
 # network and DNS pointing at the world; prints its path.  The CLI takes
 # only files named devcontainer.json, so the copy gets a folder of its own,
-# and its build paths are made absolute.
+# and its build paths are made absolute.  "secure" gets the world's DNS as
+# Docker's --dns: the container asks Docker's embedded DNS (127.0.0.11),
+# which forwards to the world from inside the container's netns, as on any
+# user-defined network or Compose project; "default" gets a resolv.conf
+# naming the world's DNS, as on the default bridge.
 e2e_config() {
 	local src=$E2E_WS/.devcontainer/$1/devcontainer.json out=$E2E_WS/.devcontainer/e2e-$1
 	[[ $1 == default ]] && src=$E2E_WS/.devcontainer/devcontainer.json
@@ -185,15 +189,19 @@ e2e_config() {
 		2>"$BATS_FILE_TMPDIR/read-configuration.log" |
 		/usr/bin/python3 -c '
 import json, os, sys
-net, resolv, srcdir = sys.argv[1], sys.argv[2], sys.argv[3]
+net, resolv, srcdir, dns = sys.argv[1:5]
 conf = json.load(sys.stdin)["configuration"]
 conf.pop("configFilePath", None)
 for key in ("dockerfile", "context"):
     conf["build"][key] = os.path.normpath(os.path.join(srcdir, conf["build"][key]))
 conf["runArgs"] = conf.get("runArgs", []) + ["--network=" + net]
-conf["mounts"] = conf.get("mounts", []) + [
-    "source=%s,target=/etc/resolv.conf,type=bind,readonly" % resolv]
-json.dump(conf, sys.stdout, indent=1)' "$E2E_NET" "$E2E_WORLD_DIR/resolv.conf" "${src%/*}" >"$out" || {
+if dns:
+    conf["runArgs"].append("--dns=" + dns)
+else:
+    conf["mounts"] = conf.get("mounts", []) + [
+        "source=%s,target=/etc/resolv.conf,type=bind,readonly" % resolv]
+json.dump(conf, sys.stdout, indent=1)' "$E2E_NET" "$E2E_WORLD_DIR/resolv.conf" "${src%/*}" \
+		"$([[ $1 == secure ]] && echo "$E2E_WORLD_DNS")" >"$out" || {
 		cat "$BATS_FILE_TMPDIR/read-configuration.log" >&2
 		return 1
 	}

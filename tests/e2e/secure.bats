@@ -28,7 +28,7 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_line --partial 'corral init -- sleep infinity'
 	assert_line --regexp '^corral +ready'
 	run docker logs "$E2E_CID"
-	assert_output --regexp 'corral: ready in [0-9]+ ms: .* DNS via 198\.51\.100\.53'
+	assert_output --regexp 'corral: ready in [0-9]+ ms: .* DNS via 127\.0\.0\.11,'
 	# Its one network is the internal one: nothing the tests send gets out.
 	run docker inspect -f '{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{end}}' "$E2E_CID"
 	assert_output "$E2E_NET "
@@ -60,6 +60,24 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_success
 	assert_line --regexp "^$E2E_ALLOWED_IP +api\.test"
 	assert_line "hello from $E2E_ALLOWED_IP 80"
+}
+
+@test "Docker's embedded DNS forwards for corral: its queries are the host's, the container's are corral's" {
+	# The upstream is 127.0.0.11; dockerd forwards to the world from a
+	# socket in the container's netns but in dockerd's cgroup.
+	run dev 'cat /etc/resolv.conf'
+	assert_line 'nameserver 127.0.0.11'
+	run as_root 'corral show'
+	assert_success
+	assert_line --partial "from the container's cgroup goes to corral's forwarder"
+	assert_line --regexp '^  host dns passed +[1-9][0-9]* packets'
+	assert_line --regexp '^  dns upstreams .*127\.0\.0\.11'
+	: >"$E2E_WORLD_DIR/dns_queries.log"
+	run dev 'getent hosts api.test'
+	assert_success
+	# Asked by dockerd on corral's behalf: it reached the world.
+	run grep -F api.test "$E2E_WORLD_DIR/dns_queries.log"
+	assert_success
 }
 
 @test "a name not allowed gets no address, and a direct connect is refused" {

@@ -365,10 +365,111 @@ static void test_log(void)
 	free(b);
 }
 
+/* nft_opts.dns_cgroup: DNS of sockets outside the container's cgroup
+ * (Docker's embedded resolver forwarding) is left alone (dns_scope.h). */
+static void test_dns_scope(void)
+{
+	struct pol x;
+	pol_init(&x);
+	name(&x, "api.example.test", TARGET_NAME);
+	struct nft_msgbuf m[2];
+	struct batch *b = calloc(2, sizeof *b);
+	const uint64_t id = 0x1234567890ull;
+	for (int i = 0; i < 2; i++) {
+		struct nft_opts o = {.owner = true, .dns_cgroup = i ? id : 0};
+		ok(nft_build_ruleset(&x.p, x.r, x.n_r, &o, 1000, &m[i]) == 0,
+		   "builds with dns_cgroup %s", i ? "set" : "0");
+		decode(&m[i], &b[i]);
+		ok(b[i].parse_ok, "... and parses back");
+	}
+	is_int((int)b[0].n_chains, 4, "without it: four chains");
+	ok(!rule_in(&b[0], "dns_host", 0), "  and no dns_host rules");
+	is_int((int)b[1].n_chains, 5, "with it: a fifth chain");
+	struct nftnl_chain *c = b[1].chain[4];
+	ok(c &&
+	       strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "dns_host") ==
+		   0 &&
+	       !nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	       !nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE),
+	   "  dns_host, a regular chain (no hook, no type)");
+	size_t n = 0;
+	while (rule_in(&b[1], "dns_host", n))
+		n++;
+	is_int((int)n, NFT_CGROUP_LEVELS + 1,
+	       "  one rule per cgroup level, then one");
+	bool levels = true;
+	for (uint32_t l = 0; l < NFT_CGROUP_LEVELS && l < n; l++) {
+		struct rulerec *r = rule_in(&b[1], "dns_host", l);
+		struct nftnl_expr *so = expr_at(r->r, 0),
+				  *cm = expr_at(r->r, 1),
+				  *im = expr_at(r->r, 2);
+		uint32_t len = 0;
+		const void *v =
+		    cm ? nftnl_expr_get(cm, NFTNL_EXPR_CMP_DATA, &len) : NULL;
+		uint64_t got = 0;
+		if (v && len == sizeof got)
+			memcpy(&got, v, sizeof got);
+		levels =
+		    levels && strcmp(r->exprs, "socket cmp immediate") == 0 &&
+		    nftnl_expr_get_u32(so, NFTNL_EXPR_SOCKET_KEY) ==
+			NFT_SOCKET_CGROUPV2 &&
+		    nftnl_expr_get_u32(so, NFTNL_EXPR_SOCKET_LEVEL) == l + 1 &&
+		    got == id &&
+		    nftnl_expr_get_u32(cm, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ &&
+		    (int)nftnl_expr_get_u32(im, NFTNL_EXPR_IMM_VERDICT) ==
+			NFT_RETURN;
+	}
+	ok(levels, "  socket cgroupv2 level L <id> return, L = 1..%d",
+	   NFT_CGROUP_LEVELS);
+	struct rulerec *last = rule_in(&b[1], "dns_host", n - 1);
+	is_str(last ? last->exprs : NULL, "objref immediate",
+	       "  then counter name dns_host accept");
+	/* libnftnl sends the name without its NUL and reads it back up to
+	 * the attribute's end: compare the name's length only. */
+	ok(last &&
+	       strncmp(nftnl_expr_get_str(expr_at(last->r, 0),
+					  NFTNL_EXPR_OBJREF_IMM_NAME),
+		       "dns_host", 8) == 0 &&
+	       nftnl_expr_get_u32(expr_at(last->r, 1),
+				  NFTNL_EXPR_IMM_VERDICT) == NF_ACCEPT,
+	   "  the counter is dns_host, the verdict accept");
+	/* The jump comes first in dns_redirect, and in output before the
+	 * tail that refuses. */
+	struct rulerec *j = rule_in(&b[1], "dns_redirect", 0);
+	is_str(
+	    j ? j->exprs : NULL, "meta cmp meta lookup payload cmp immediate",
+	    "dns_redirect: meta mark != M ... th dport 53 jump dns_host first");
+	ok(j &&
+	       (int)nftnl_expr_get_u32(expr_at(j->r, 6),
+				       NFTNL_EXPR_IMM_VERDICT) == NFT_JUMP &&
+	       strcmp(
+		   nftnl_expr_get_str(expr_at(j->r, 6), NFTNL_EXPR_IMM_CHAIN),
+		   "dns_host") == 0,
+	   "  a jump to dns_host");
+	ok(rule_in(&b[1], "dns_redirect", 1) &&
+	       strstr(rule_in(&b[1], "dns_redirect", 1)->exprs, "redir"),
+	   "  then the redirect");
+	size_t n0 = 0, n1 = 0, at = 0;
+	while (rule_in(&b[0], "output", n0))
+		n0++;
+	for (; rule_in(&b[1], "output", n1); n1++)
+		if (strcmp(rule_in(&b[1], "output", n1)->exprs,
+			   j ? j->exprs : "") == 0)
+			at = n1;
+	is_int((int)n1, (int)n0 + 1, "output: one more rule, the same jump");
+	ok(at > 0 && at < n1 - 3, "  before the counter and the rejects");
+	for (int i = 0; i < 2; i++) {
+		batch_free(&b[i]);
+		nft_msgbuf_free(&m[i]);
+	}
+	free(b);
+}
+
 int main(void)
 {
 	test_learned();
 	test_log();
+	test_dns_scope();
 	test_guards();
 	test_dyn_batch();
 	return tap_done();

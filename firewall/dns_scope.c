@@ -1,0 +1,149 @@
+/* Which sockets are the container's, for the DNS rules (dns_scope.h). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+
+#include <libmnl/libmnl.h>
+
+#include "../common/cleanup.h"
+#include "../common/log.h"
+#include "backend.h"
+#include "dns_scope.h"
+
+#define ROOT_CGROUP_ID 1 /* cgroup v2's root, on every kernel */
+
+struct diag_find {
+	uint64_t ino;
+	uint64_t cgroup;
+	bool found;
+};
+
+static int diag_attr_cb(const struct nlattr *a, void *data)
+{
+	struct diag_find *f = data;
+	if (mnl_attr_get_type(a) == INET_DIAG_CGROUP_ID &&
+	    mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+		f->cgroup = mnl_attr_get_u64(a);
+	return MNL_CB_OK;
+}
+
+static int diag_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct diag_find *f = data;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
+		return MNL_CB_OK;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	if (f->found || m->idiag_inode != f->ino)
+		return MNL_CB_OK;
+	f->found = true;
+	mnl_attr_parse(nlh, sizeof *m, diag_attr_cb, f);
+	return MNL_CB_OK;
+}
+
+/* A listening TCP socket on 127.0.0.1, found by its inode in the dump of
+ * the netns's listeners (a handful at boot). */
+uint64_t dns_scope_own_cgroup(void)
+{
+	cleanup_fd int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct stat st;
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    listen(s, 1) < 0 || fstat(s, &st) < 0)
+		return 0;
+	cleanup_fd int nl =
+	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return 0;
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {.nh = {.nlmsg_len = sizeof req,
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1},
+		 .r = {.sdiag_family = AF_INET,
+		       .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = 1u << 10 /* TCP_LISTEN */}};
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&kernel,
+		   sizeof kernel) < 0)
+		return 0;
+	struct diag_find f = {.ino = (uint64_t)st.st_ino};
+	char buf[16384];
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		/* 0 portid: the dump's replies come from the kernel. */
+		int rc = mnl_cb_run(buf, (size_t)n, 1, 0, diag_msg_cb, &f);
+		if (rc == MNL_CB_STOP)
+			break;
+		if (rc < 0)
+			return 0;
+	}
+	return f.found && f.cgroup != ROOT_CGROUP_ID ? f.cgroup : 0;
+}
+
+/* An unmarked, empty datagram to 127.0.0.1:53 from this process: the nat
+ * hook runs inside sendto(), so afterwards dns_host has counted it if, and
+ * only if, the rules did not see this process's cgroup. */
+static int self_test(char *err, size_t errlen)
+{
+	cleanup_fd int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(53),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (s < 0 ||
+	    sendto(s, "", 0, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+		snprintf(err, errlen, "sending the test datagram: %s",
+			 strerror(errno));
+		return -1;
+	}
+	uint64_t passed = 0;
+	if (nft_host_dns_packets(&passed, err, errlen) < 0)
+		return -1;
+	if (passed) {
+		snprintf(err, errlen,
+			 "a socket of corral's own cgroup was taken for "
+			 "the host's (nested deeper than %d cgroup levels?)",
+			 NFT_CGROUP_LEVELS);
+		return -1;
+	}
+	return 0;
+}
+
+int fw_apply_dns_scoped(const struct policy *p, const struct resolved *addrs,
+			size_t n_addrs, struct nft_opts *o, int *sock_fd,
+			char *err, size_t errlen)
+{
+	o->dns_cgroup = dns_scope_own_cgroup();
+	if (!o->dns_cgroup)
+		return fw_apply(p, addrs, n_addrs, o, sock_fd, err, errlen);
+	char why[512];
+	if (fw_apply(p, addrs, n_addrs, o, sock_fd, why, sizeof why) == 0) {
+		if (strcmp(fw_backend_name(), "nftables") != 0) {
+			o->dns_cgroup =
+			    0; /* the iptables rules know no cgroups */
+			return 0;
+		}
+		if (self_test(why, sizeof why) == 0)
+			return 0;
+	}
+	o->dns_cgroup = 0;
+	if (fw_apply(p, addrs, n_addrs, o, sock_fd, err, errlen) < 0)
+		return -1;
+	warn(
+	    "the DNS of processes outside the container (Docker's embedded DNS "
+	    "forwarding a query) is redirected to corral too: %s",
+	    why);
+	return 0;
+}
