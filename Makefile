@@ -111,6 +111,7 @@ up:
 bench: all
 	./bench/run $(BUILD)/corral
 	./bench/dns $(BUILD)/corral
+	./bench/dns_scope $(BUILD)/corral
 	./bench/init $(BUILD)/corral
 	./bench/sandbox $(BUILD)/corral
 	./bench/backend $(BUILD)/corral
@@ -119,7 +120,7 @@ format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
 
 lint:
-	shellcheck -x scripts/* tests/run tests/world/*.bash tests/e2e/*.bash bench/run bench/dns bench/init bench/sandbox bench/backend .ci/run
+	shellcheck -x scripts/* tests/run tests/world/*.bash tests/e2e/*.bash bench/run bench/dns bench/dns_scope bench/init bench/sandbox bench/backend .ci/run
 
 clean:
 	rm -rf build
