@@ -15,6 +15,7 @@ static const struct fw_backend nft_backend = {
     .show = nft_show,
     .clear = nft_clear,
     .blocked_packets = nft_blocked_packets,
+    .host_dns_packets = nft_host_dns_packets,
 };
 
 static const struct fw_backend ipt_backend = {
@@ -27,6 +28,7 @@ static const struct fw_backend ipt_backend = {
     .show = ipt_show,
     .clear = ipt_clear,
     .blocked_packets = ipt_blocked_packets,
+    .host_dns_packets = ipt_host_dns_packets,
     .tick = ipt_tick,
     .stop = ipt_stop,
 };
@@ -123,6 +125,11 @@ int fw_verify(bool owner, char *err, size_t errlen)
 int fw_blocked_packets(uint64_t *packets, char *err, size_t errlen)
 {
 	return cur()->blocked_packets(packets, err, errlen);
+}
+
+int fw_host_dns_packets(uint64_t *packets, char *err, size_t errlen)
+{
+	return cur()->host_dns_packets(packets, err, errlen);
 }
 
 int fw_tick(void)

@@ -27,6 +27,8 @@ struct fw_backend {
 	int (*show)(FILE *out, char *err, size_t errlen);
 	int (*clear)(char *err, size_t errlen);
 	int (*blocked_packets)(uint64_t *packets, char *err, size_t errlen);
+	/* Port-53 packets passed for the host (nft_opts.dns_cgroup). */
+	int (*host_dns_packets)(uint64_t *packets, char *err, size_t errlen);
 	/* Periodic duties (expiry, self-check); ms until the next, -1: none. */
 	int (*tick)(void);
 	/* corral init is leaving: the backend's rules go (as an owned table
@@ -55,6 +57,7 @@ int fw_dyn_add(int *sock_fd, const struct policy *p,
 	       size_t errlen);
 int fw_verify(bool owner, char *err, size_t errlen);
 int fw_blocked_packets(uint64_t *packets, char *err, size_t errlen);
+int fw_host_dns_packets(uint64_t *packets, char *err, size_t errlen);
 int fw_tick(void);
 void fw_stop(void);
 /* For corral show / clear, which read no config: whichever backend holds

@@ -19,6 +19,7 @@
 #include "../common/cleanup.h"
 #include "../common/log.h"
 #include "dns_expiry.h"
+#include "dns_port.h"
 #include "dns_ipc.h"
 #include "backend.h"
 #include "nflog.h"
@@ -206,6 +207,10 @@ static void handle_sockets(struct dns_priv *d, const struct ipc_sockets_req *rq)
 			close(fd);
 			break;
 		}
+		/* A port no client draws by chance (dns_port.h); failing
+		 * that, an ephemeral one: the ruleset still refuses a
+		 * client on corral's flow. */
+		dns_port_bind(fd, rq->family);
 		fds[n++] = fd;
 	}
 	rep.count = (uint8_t)n;

@@ -93,6 +93,23 @@ uint64_t dns_scope_own_cgroup(void)
 	return f.found && f.cgroup != ROOT_CGROUP_ID ? f.cgroup : 0;
 }
 
+int dns_scope_own_path(char *buf, size_t len)
+{
+	cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	while (f && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		size_t n = strcspn(line + 3, "\n");
+		if (n == 0 || n >= len)
+			return -1;
+		memcpy(buf, line + 3, n);
+		buf[n] = 0;
+		return 0;
+	}
+	return -1;
+}
+
 /* An unmarked, empty datagram to 127.0.0.1:53 from this process: the nat
  * hook runs inside sendto(), so afterwards dns_host has counted it if, and
  * only if, the rules did not see this process's cgroup. */
@@ -109,13 +126,17 @@ static int self_test(char *err, size_t errlen)
 		return -1;
 	}
 	uint64_t passed = 0;
-	if (nft_host_dns_packets(&passed, err, errlen) < 0)
+	if (fw_host_dns_packets(&passed, err, errlen) < 0)
 		return -1;
 	if (passed) {
-		snprintf(err, errlen,
-			 "a socket of corral's own cgroup was taken for "
-			 "the host's (nested deeper than %d cgroup levels?)",
-			 NFT_CGROUP_LEVELS);
+		snprintf(
+		    err, errlen,
+		    "a socket of corral's own cgroup was taken for the "
+		    "host's (%s)",
+		    strcmp(fw_backend_name(), "nftables") == 0
+			? "nested deeper than " NFT_CGROUP_LEVELS_STR
+			  " cgroup levels?"
+			: "the kernel resolved its cgroup path elsewhere?");
 		return -1;
 	}
 	return 0;
@@ -129,15 +150,9 @@ int fw_apply_dns_scoped(const struct policy *p, const struct resolved *addrs,
 	if (!o->dns_cgroup)
 		return fw_apply(p, addrs, n_addrs, o, sock_fd, err, errlen);
 	char why[512];
-	if (fw_apply(p, addrs, n_addrs, o, sock_fd, why, sizeof why) == 0) {
-		if (strcmp(fw_backend_name(), "nftables") != 0) {
-			o->dns_cgroup =
-			    0; /* the iptables rules know no cgroups */
-			return 0;
-		}
-		if (self_test(why, sizeof why) == 0)
-			return 0;
-	}
+	if (fw_apply(p, addrs, n_addrs, o, sock_fd, why, sizeof why) == 0 &&
+	    self_test(why, sizeof why) == 0)
+		return 0;
 	o->dns_cgroup = 0;
 	if (fw_apply(p, addrs, n_addrs, o, sock_fd, err, errlen) < 0)
 		return -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../common/log.h"
+#include "dns_scope.h"
 #include "ipt.h"
 #include "nft_int.h" /* nft_dyn_set_of: the same set per port spec */
 
@@ -180,10 +181,12 @@ int ipt_apply(const struct policy *p, const struct resolved *addrs,
 	      size_t n_addrs, const struct nft_opts *o, int *sock_fd, char *err,
 	      size_t errlen)
 {
-	(void)o;
 	(void)sock_fd; /* legacy iptables has no owner: nothing to keep open */
 	struct ipt_blob chains[2][IPT_NCHAINS] = {0};
-	if (ipt_build_static(p, chains) < 0) {
+	char cgroup[512];
+	bool scoped = o && o->dns_cgroup &&
+		      dns_scope_own_path(cgroup, sizeof cgroup) == 0;
+	if (ipt_build_static(p, scoped ? cgroup : NULL, chains) < 0) {
 		chains_free(chains);
 		snprintf(err, errlen, "building the iptables rules: %s",
 			 strerror(errno));
@@ -428,6 +431,24 @@ int ipt_blocked_packets(uint64_t *packets, char *err, size_t errlen)
 	return 0;
 }
 
+int ipt_host_dns_packets(uint64_t *packets, char *err, size_t errlen)
+{
+	*packets = 0;
+	bool have = false;
+	for (int v = 0; v < 2; v++) {
+		struct ipt_read r;
+		if (ipt_tc_read(v ? 6 : 4, "nat", 0, &r, err, errlen) < 0)
+			return -1;
+		*packets += r.host_dns;
+		have |= r.have_host_dns;
+		read_free(&r);
+	}
+	if (!have)
+		snprintf(err, errlen,
+			 "chain corral-dns has no rules for the host's DNS");
+	return have ? 0 : -1;
+}
+
 int ipt_show(FILE *out, char *err, size_t errlen)
 {
 	struct ipt_read r[2][2];
@@ -488,6 +509,12 @@ int ipt_show(FILE *out, char *err, size_t errlen)
 		}
 	}
 	ipt_ipset_show(out);
+	if (r[0][NAT].have_host_dns || r[1][NAT].have_host_dns)
+		fprintf(out,
+			"host dns passed %llu packets (the host's processes in "
+			"this netns, e.g. Docker's embedded DNS)\n",
+			(unsigned long long)(r[0][NAT].host_dns +
+					     r[1][NAT].host_dns));
 	fprintf(out, "blocked %llu packets\n", (unsigned long long)blocked);
 	read_all_free(r);
 	return 0;

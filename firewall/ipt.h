@@ -48,6 +48,8 @@ enum ipt_verdict {
 	IPT_REJECT_ADMIN, /* icmp(v6) administratively prohibited */
 	IPT_REJECT_RESET, /* tcp reset; proto must be tcp */
 	IPT_REDIRECT_53,
+	IPT_RETURN_CALLER,
+	IPT_SET_CONNMARK, /* CONNMARK --set-mark CORRAL_DNS_MARK, continues */
 };
 
 /* One rule, for either family (v: 4 or 6). */
@@ -60,8 +62,12 @@ struct ipt_rule {
 	uint16_t dport_lo, dport_hi; /* with tcp/udp; 0: any port */
 	int icmp6_type;		     /* -1: none */
 	bool established;	     /* ct state established,related */
+	bool corral_flow; /* -m conntrack --ctdir ORIGINAL -m connmark --mark M
+			   */
 	const char *comment;
 	int set; /* -m set --match-set INDEX dst; -1: none */
+	const char
+	    *not_cgroup; /* -m cgroup ! --path P (cgroup v2); NULL: none */
 	enum ipt_verdict verdict;
 };
 
@@ -69,8 +75,10 @@ struct ipt_rule {
 int ipt_rule_put(struct ipt_blob *b, const struct ipt_rule *r);
 
 /* The whole static policy: chains[v][c] for v 0 (IPv4) / 1 (IPv6), all
- * but corral-learned.  -1 with errno. */
-int ipt_build_static(const struct policy *p,
+ * but corral-learned.  dns_cgroup: NULL, or the cgroup v2 path of the
+ * container (dns_scope.h): port-53 traffic of sockets outside it is
+ * returned from corral-dns and accepted in corral-output.  -1 with errno. */
+int ipt_build_static(const struct policy *p, const char *dns_cgroup,
 		     struct ipt_blob chains[2][IPT_NCHAINS]);
 /* With ipset: corral-learned as rules matching the sets, which it creates
  * (or empties).  -1 with err. */
@@ -115,8 +123,10 @@ struct ipt_read {
 	bool present[IPT_NCHAINS]; /* chain exists */
 	bool hooked[IPT_NCHAINS];  /* the hook's rule 1 jumps to it */
 	size_t rules[IPT_NCHAINS];
-	uint64_t digest;   /* of every corral chain and the hooks' rule 1 */
-	uint64_t rejected; /* packets counted by corral-output's REJECTs */
+	uint64_t digest;    /* of every corral chain and the hooks' rule 1 */
+	uint64_t rejected;  /* packets counted by corral-output's REJECTs */
+	uint64_t host_dns;  /* packets returned by corral-dns (the host's) */
+	bool have_host_dns; /* corral-dns has those RETURN rules */
 	struct ipt_blob
 	    copy[IPT_NCHAINS]; /* the entries, of chains asked for */
 };
@@ -157,6 +167,7 @@ int ipt_verify(bool owner, char *err, size_t errlen);
 int ipt_show(FILE *out, char *err, size_t errlen);
 int ipt_clear(char *err, size_t errlen);
 int ipt_blocked_packets(uint64_t *packets, char *err, size_t errlen);
+int ipt_host_dns_packets(uint64_t *packets, char *err, size_t errlen);
 int ipt_tick(void);
 void ipt_stop(void);
 /* One entry as iptables-save would write it, for corral show. */

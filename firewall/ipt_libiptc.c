@@ -406,13 +406,17 @@ static int table_digest(const struct tc *t, struct xtc_handle *h,
 		for (const void *e = t->first(name, h); e; e = t->next(e, h)) {
 			out->rules[c]++;
 			digest_entry(t, h, e, &out->digest);
-			if (c == IPT_OUTPUT &&
-			    strcmp(t->target(e, h), "REJECT") == 0)
-				out->rejected +=
-				    v == 4 ? ((const struct ipt_entry *)e)
-						 ->counters.pcnt
-					   : ((const struct ip6t_entry *)e)
-						 ->counters.pcnt;
+			uint64_t pcnt =
+			    v == 4
+				? ((const struct ipt_entry *)e)->counters.pcnt
+				: ((const struct ip6t_entry *)e)->counters.pcnt;
+			const char *tg = t->target(e, h);
+			if (c == IPT_OUTPUT && strcmp(tg, "REJECT") == 0)
+				out->rejected += pcnt;
+			if (c == IPT_DNS && strcmp(tg, "RETURN") == 0) {
+				out->host_dns += pcnt;
+				out->have_host_dns = true;
+			}
 			if ((want_copy & (1u << c)) &&
 			    keep_copy(t, h, e, &out->copy[c]) < 0)
 				return -1;

@@ -2,13 +2,17 @@
  * kernel, in the words of iptables-save. */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_cgroup.h>
 #include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_connmark.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_tcpudp.h>
@@ -80,8 +84,21 @@ static void one_match(struct out *o, const struct xt_entry_match *m,
 		ports(o, ((const struct xt_tcp *)(const void *)m->data)->dpts);
 	} else if (strcmp(name, "udp") == 0 && dlen >= sizeof(struct xt_udp)) {
 		ports(o, ((const struct xt_udp *)(const void *)m->data)->dpts);
-	} else if (strcmp(name, "conntrack") == 0) {
-		say(o, "-m conntrack --ctstate RELATED,ESTABLISHED ");
+	} else if (strcmp(name, "conntrack") == 0 &&
+		   dlen >= sizeof(struct xt_conntrack_mtinfo3)) {
+		const struct xt_conntrack_mtinfo3 *c = (const void *)m->data;
+		if (c->match_flags & XT_CONNTRACK_STATE)
+			say(o, "-m conntrack --ctstate RELATED,ESTABLISHED ");
+		else if (c->match_flags & XT_CONNTRACK_DIRECTION)
+			say(o, "-m conntrack --ctdir %s ",
+			    c->invert_flags & XT_CONNTRACK_DIRECTION
+				? "REPLY"
+				: "ORIGINAL");
+	} else if (strcmp(name, "connmark") == 0 &&
+		   dlen >= sizeof(struct xt_connmark_mtinfo1)) {
+		const struct xt_connmark_mtinfo1 *c = (const void *)m->data;
+		say(o, "-m connmark %s--mark 0x%x ", c->invert ? "! " : "",
+		    c->mark);
 	} else if (strcmp(name, "icmp6") == 0 &&
 		   dlen >= sizeof(struct ip6t_icmp)) {
 		say(o, "--icmpv6-type %u ",
@@ -89,6 +106,11 @@ static void one_match(struct out *o, const struct xt_entry_match *m,
 	} else if (strcmp(name, "set") == 0) {
 		say(o, "-m set --match-set #%u dst ",
 		    ((const struct xt_set_info *)(const void *)m->data)->index);
+	} else if (strcmp(name, "cgroup") == 0 &&
+		   dlen >= offsetof(struct xt_cgroup_info_v2, priv)) {
+		const struct xt_cgroup_info_v2 *c = (const void *)m->data;
+		say(o, "-m cgroup %s--path \"%.*s\" ",
+		    c->invert_path ? "! " : "", (int)sizeof c->path, c->path);
 	} else if (strcmp(name, "comment") != 0) {
 		say(o, "-m %.*s ", (int)sizeof m->u.user.name, name);
 	}
@@ -151,6 +173,13 @@ void ipt_entry_describe(int v, const unsigned char *e, size_t len, char *buf,
 			    rst ? "tcp-reset" : "admin-prohibited");
 		} else if (strcmp(t->u.user.name, "REDIRECT") == 0) {
 			say(&o, " --to-ports 53");
+		} else if (strcmp(t->u.user.name, "CONNMARK") == 0 &&
+			   toff + sizeof *t +
+				   sizeof(struct xt_connmark_tginfo1) <=
+			       len) {
+			struct xt_connmark_tginfo1 c;
+			memcpy(&c, t->data, sizeof c);
+			say(&o, " --set-xmark 0x%x/0x%x", c.ctmark, c.ctmask);
 		}
 	}
 }

@@ -13,7 +13,9 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_cgroup.h>
 #include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_connmark.h>
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_conntrack.h>
@@ -152,6 +154,20 @@ static bool matches(struct ent *e, const struct ipt_rule *r)
 		s->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
 				XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
 	}
+	if (r->corral_flow) {
+		struct xt_conntrack_mtinfo3 *s =
+		    match(e, "conntrack", 3, sizeof *s);
+		if (!s)
+			return false;
+		/* The flag without its invert bit: ORIGINAL. */
+		s->match_flags = XT_CONNTRACK_DIRECTION;
+		struct xt_connmark_mtinfo1 *c =
+		    match(e, "connmark", 1, sizeof *c);
+		if (!c)
+			return false;
+		*c = (struct xt_connmark_mtinfo1){.mark = CORRAL_DNS_MARK,
+						  .mask = 0xffffffff};
+	}
 	if (r->dport_lo && r->proto == IPPROTO_TCP) {
 		struct xt_tcp *t = match(e, "tcp", 0, sizeof *t);
 		if (!t)
@@ -182,6 +198,17 @@ static bool matches(struct ent *e, const struct ipt_rule *r)
 		m->match_set = (struct xt_set_info){
 		    .index = (ip_set_id_t)r->set, .dim = 1};
 	}
+	if (r->not_cgroup) {
+		/* Revision 2: the path in 512 bytes (revision 1 takes 4096,
+		 * more than an entry here).  The kernel resolves it in the
+		 * cgroup namespace of the process that loads the rule. */
+		struct xt_cgroup_info_v2 *c = match(e, "cgroup", 2, sizeof *c);
+		if (!c || strlen(r->not_cgroup) >= sizeof c->path)
+			return false;
+		c->has_path = 1;
+		c->invert_path = 1;
+		snprintf(c->path, sizeof c->path, "%s", r->not_cgroup);
+	}
 	if (r->comment) {
 		struct xt_comment_info *c = match(e, "comment", 0, sizeof *c);
 		if (!c)
@@ -200,6 +227,18 @@ static bool verdict(struct ent *e, const struct ipt_rule *r)
 		return target(e, "ACCEPT", 0, sizeof(int));
 	case IPT_DROP:
 		return target(e, "DROP", 0, sizeof(int));
+	case IPT_RETURN_CALLER:
+		return target(e, "RETURN", 0, sizeof(int));
+	case IPT_SET_CONNMARK: {
+		struct xt_connmark_tginfo1 *c =
+		    target(e, "CONNMARK", 1, sizeof *c);
+		if (c)
+			*c = (struct xt_connmark_tginfo1){
+			    .ctmark = CORRAL_DNS_MARK,
+			    .ctmask = 0xffffffff,
+			    .mode = XT_CONNMARK_SET};
+		return c;
+	}
 	case IPT_JUMP_LEARNED:
 		return target(e, ipt_chain_name[IPT_LEARNED], 0, sizeof(int));
 	case IPT_REJECT_ADMIN:
@@ -364,7 +403,20 @@ static void host(struct ipt_rule *r, const uint8_t *a)
 	host_mask(r->v, r->mask, r->v == 4 ? 32 : 128);
 }
 
-static int output_chain(const struct nft_norm *n, int vi, struct ipt_blob *b)
+/* -p tcp|udp --dport 53 -m mark ! --mark M -m cgroup ! --path P -j V:
+ * the host's DNS (dns_scope.h). */
+static int host_dns(struct ipt_blob *b, int v, const char *cgroup,
+		    enum ipt_verdict vd)
+{
+	struct ipt_rule r = base(v, vd);
+	r.mark = -1;
+	r.dport_lo = r.dport_hi = 53;
+	r.not_cgroup = cgroup;
+	return cgroup ? put_l4(b, r) : 0;
+}
+
+static int output_chain(const struct nft_norm *n, int vi, const char *cgroup,
+			struct ipt_blob *b)
 {
 	int v = vi == NFT_V4 ? 4 : 6;
 	for (size_t i = 0; i < n->n_guard; i++) {
@@ -387,7 +439,15 @@ static int output_chain(const struct nft_norm *n, int vi, struct ipt_blob *b)
 	struct ipt_rule lo = base(v, IPT_ACCEPT), est = base(v, IPT_ACCEPT);
 	lo.oif = "lo";
 	est.established = true;
-	if (put_l4(b, fwd) < 0 || ipt_rule_put(b, &lo) < 0 ||
+	/* As nft_rules.c: corral's flows carry its conntrack mark, and no
+	 * other socket may ride on one (dns_port.h). */
+	struct ipt_rule ctmark = base(v, IPT_SET_CONNMARK),
+			ride = base(v, IPT_REJECT_ADMIN);
+	ctmark.mark = 1;
+	ride.mark = -1;
+	ride.corral_flow = true;
+	if (put_l4(b, fwd) < 0 || ipt_rule_put(b, &ctmark) < 0 ||
+	    ipt_rule_put(b, &ride) < 0 || ipt_rule_put(b, &lo) < 0 ||
 	    ipt_rule_put(b, &est) < 0 ||
 	    (v == 6 && icmp6(b, icmpv6_out, sizeof icmpv6_out) < 0))
 		return -1;
@@ -399,6 +459,8 @@ static int output_chain(const struct nft_norm *n, int vi, struct ipt_blob *b)
 		if (put_l4(b, r) < 0)
 			return -1;
 	}
+	if (host_dns(b, v, cgroup, IPT_ACCEPT) < 0)
+		return -1;
 	for (size_t i = 0; i < n->n_net[vi]; i++)
 		if (each_net(b, base(v, IPT_ACCEPT), n->net[vi][i].lo,
 			     n->net[vi][i].hi, net_plain, NULL) < 0)
@@ -421,7 +483,7 @@ static int output_chain(const struct nft_norm *n, int vi, struct ipt_blob *b)
 		   : 0;
 }
 
-static int other_chains(int v, struct ipt_blob *c)
+static int other_chains(int v, const char *cgroup, struct ipt_blob *c)
 {
 	struct ipt_rule lo = base(v, IPT_ACCEPT), est = base(v, IPT_ACCEPT);
 	struct ipt_rule drop = base(v, IPT_DROP),
@@ -436,10 +498,12 @@ static int other_chains(int v, struct ipt_blob *c)
 	    ipt_rule_put(&c[IPT_INPUT], &drop) < 0 ||
 	    ipt_rule_put(&c[IPT_FORWARD], &drop) < 0)
 		return -1;
+	if (host_dns(&c[IPT_DNS], v, cgroup, IPT_RETURN_CALLER) < 0)
+		return -1;
 	return put_l4(&c[IPT_DNS], redir);
 }
 
-int ipt_build_static(const struct policy *p,
+int ipt_build_static(const struct policy *p, const char *dns_cgroup,
 		     struct ipt_blob chains[2][IPT_NCHAINS])
 {
 	struct nft_norm n;
@@ -447,8 +511,10 @@ int ipt_build_static(const struct policy *p,
 		return -1;
 	int rc = 0;
 	for (int vi = NFT_V4; vi <= NFT_V6 && rc == 0; vi++)
-		if (output_chain(&n, vi, &chains[vi][IPT_OUTPUT]) < 0 ||
-		    other_chains(vi == NFT_V4 ? 4 : 6, chains[vi]) < 0)
+		if (output_chain(&n, vi, dns_cgroup, &chains[vi][IPT_OUTPUT]) <
+			0 ||
+		    other_chains(vi == NFT_V4 ? 4 : 6, dns_cgroup, chains[vi]) <
+			0)
 			rc = -1;
 	nft_norm_free(&n);
 	return rc;

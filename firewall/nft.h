@@ -49,7 +49,8 @@
 #define NFT_COUNTER_HOST_DNS "dns_host"
 /* cgroup v2 levels dns_host looks at: a container nested deeper than this
  * is not recognised, which dns_scope.c's self-test catches. */
-#define NFT_CGROUP_LEVELS 16
+#define NFT_CGROUP_LEVELS     16
+#define NFT_CGROUP_LEVELS_STR "16"
 
 struct nft_opts {
 	bool owner; /* NFT_TABLE_F_OWNER: table lives as long as the socket */

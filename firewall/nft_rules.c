@@ -169,6 +169,17 @@ static bool ct_established(struct nftnl_rule *r)
 	return add(r, e) && cmp(r, NFT_CMP_NEQ, &zero, sizeof zero);
 }
 
+/* ct KEY into register 1 */
+static bool ct_load(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return add(r, e);
+}
+
 /* ip daddr / ip6 daddr into register 1, after the family check. */
 static bool daddr(struct nftnl_rule *r, int v)
 {
@@ -318,6 +329,48 @@ static bool fill_guard(struct nftnl_rule *r, const void *arg, uint32_t anon)
 	       cmp(r, NFT_CMP_EQ, g->addr, (uint32_t)nft_alen(g->v)) &&
 	       (!g->port ||
 		(dport(r, NFT_REG_1) && cmp(r, NFT_CMP_EQ, &port, 2))) &&
+	       counter_ref(r) && reject_admin(r);
+}
+
+/* meta mark M ct mark set M: the flows of corral's own sockets carry its
+ * mark in conntrack, for the rule below. */
+static bool fill_ct_mark(struct nftnl_rule *r, const void *arg, uint32_t anon)
+{
+	(void)arg;
+	(void)anon;
+	uint32_t m = CORRAL_DNS_MARK;
+	if (!mark(r, NFT_CMP_EQ))
+		return false;
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &m, sizeof m);
+	}
+	if (!add(r, e))
+		return false;
+	e = nftnl_expr_alloc("ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	}
+	return add(r, e);
+}
+
+/* meta mark != M ct direction original ct mark M counter name "blocked"
+ * reject: a packet of another socket with the tuple of one of corral's
+ * flows (a source port it bound on purpose) would follow that flow past
+ * the redirect (NAT is decided on a flow's first packet) and, being
+ * established, past the filter. */
+static bool fill_ct_collision(struct nftnl_rule *r, const void *arg,
+			      uint32_t anon)
+{
+	(void)arg;
+	(void)anon;
+	uint8_t orig = IP_CT_DIR_ORIGINAL;
+	uint32_t m = CORRAL_DNS_MARK;
+	return mark(r, NFT_CMP_NEQ) && ct_load(r, NFT_CT_DIRECTION) &&
+	       cmp(r, NFT_CMP_EQ, &orig, sizeof orig) &&
+	       ct_load(r, NFT_CT_MARK) && cmp(r, NFT_CMP_EQ, &m, sizeof m) &&
 	       counter_ref(r) && reject_admin(r);
 }
 
@@ -604,8 +657,13 @@ static int output_rules(struct nft_builder *b, const struct nft_norm *n)
 		if (rc < 0)
 			return -1;
 	}
+	/* The conntrack mark before anything accepts corral's packets (oif
+	 * lo does for a loopback upstream), the check before anything
+	 * accepts an established flow. */
 	if (with_l4(b, "output", fill_forwarder, &v4) < 0 ||
 	    with_l4(b, "output", fill_forwarder, &v6) < 0 ||
+	    rule(b, "output", fill_ct_mark, NULL, 0) < 0 ||
+	    rule(b, "output", fill_ct_collision, NULL, 0) < 0 ||
 	    rule(b, "output", fill_lo, &oif, 0) < 0 ||
 	    rule(b, "output", fill_ct, NULL, 0) < 0 ||
 	    with_icmpv6(b, "output", icmpv6_out, sizeof icmpv6_out) < 0 ||

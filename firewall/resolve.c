@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "dns_port.h"
 #include "dns_msg.h"
 
 #define ATTEMPT_MS 400
@@ -97,7 +98,8 @@ struct ctx {
 };
 
 /* SO_MARK for every socket: under corral's DNS redirect only marked
- * packets reach the upstreams. */
+ * packets reach the upstreams; and a source port outside the ephemeral
+ * range, like the forwarder's (dns_port.h). */
 static uint32_t sock_mark;
 
 void resolve_set_mark(uint32_t mark)
@@ -105,12 +107,14 @@ void resolve_set_mark(uint32_t mark)
 	sock_mark = mark;
 }
 
-static void apply_mark(int fd)
+static void apply_mark(int fd, int family)
 {
-	if (sock_mark && fd >= 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_MARK, &sock_mark, sizeof sock_mark) <
-		0)
+	if (!sock_mark || fd < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &sock_mark, sizeof sock_mark) <
+	    0)
 		debug("SO_MARK on a DNS socket: %s", strerror(errno));
+	dns_port_bind(fd, family);
 }
 
 static int64_t now_ms(void)
@@ -419,7 +423,7 @@ static void start_tcp(struct ctx *c, struct lookup *l, int64_t now)
 	      up_str(u, b, sizeof b));
 	l->fd =
 	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	apply_mark(l->fd);
+	apply_mark(l->fd, ss.ss_family);
 	l->tbuf = malloc(2 + 65535);
 	if (l->fd < 0 || !l->tbuf ||
 	    (connect(l->fd, (struct sockaddr *)&ss, sl) < 0 &&
@@ -517,7 +521,7 @@ static int open_udp(int family)
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	apply_mark(fd);
+	apply_mark(fd, family);
 	int sz = RCVBUF;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);

@@ -139,6 +139,34 @@ assert_reaches() {
 	assert_failure
 }
 
+@test "no query rides on corral's own flow to the upstream, whose ports are outside the ephemeral range" {
+	world_dns_add api.test A 198.51.100.3
+	world_dns_add secret.test A 198.51.100.4
+	start "allow api.test" "upstream $WORLD_DNS4"
+	run qshort api.test A
+	assert_output 198.51.100.3
+	# corral's flows to the upstream as conntrack holds them: with its mark
+	# (0x636f7272), from ports no client is given by the kernel.
+	local range lo hi ports p
+	range=$(box cat /proc/sys/net/ipv4/ip_local_port_range)
+	read -r lo hi <<<"$range"
+	# shellcheck disable=SC2016 # awk's own $0 and $i
+	ports=$(box awk -v dst="dst=$WORLD_DNS4" '$0 ~ dst && / dport=53 / && / mark=1668248178 / {
+		for (i = 1; i <= NF; i++) if ($i ~ /^sport=/) { print substr($i, 7); break } }' /proc/net/nf_conntrack)
+	[[ -n $ports ]] || fail "no flow of corral's to $WORLD_DNS4 in conntrack"
+	for p in $ports; do
+		((p < lo || p > hi)) || fail "corral used port $p, in the ephemeral range $range"
+	done
+	# A client that binds one of those ports on purpose: its query would
+	# follow corral's flow past the redirect; it is refused instead.
+	world_dns_log_clear
+	# shellcheck disable=SC2086 # one argument per port
+	run box /usr/bin/python3 "$CORRAL_SRC/tests/world/dns_ride.py" "$WORLD_DNS4" secret.test $ports
+	assert_output --regexp '^no answer: '
+	run world_dns_asked secret.test
+	assert_failure
+}
+
 @test "a CNAME chain to a name that is not allowed still opens the chain's addresses" {
 	world_dns_add www.test CNAME www.cdn-elsewhere.test
 	world_dns_add www.cdn-elsewhere.test CNAME edge.cdn-elsewhere.test

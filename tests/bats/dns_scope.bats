@@ -6,6 +6,7 @@
 # query) sends DNS that is neither redirected nor refused, while every
 # process of corral's cgroup, and of the cgroups below it, still goes
 # through the forwarder.  Needs a writable cgroup v2 hierarchy (root).
+# Runs for both backends (tests/run: iptables:tests/bats/dns_scope.bats).
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -29,6 +30,7 @@ setup() {
 	fi
 	# The container's cgroup, and one below it (a container's own children).
 	CG=$root/corral-test-$$-$BATS_TEST_NUMBER
+	CG_PATH=${CG#"$root"} # as /proc/PID/cgroup names it
 	mkdir -p "$CG/child"
 }
 teardown() {
@@ -72,6 +74,29 @@ start_in_cg() {
 	fail "corral dns did not come up"
 }
 
+# assert_scoped_show: corral show says the DNS rules are scoped to $CG.
+assert_scoped_show() {
+	run box "$CORRAL_BIN" show
+	assert_success
+	if on_iptables; then
+		assert_line --regexp "^  -A corral-dns -p udp -m mark ! --mark 0x636f7272 --dport 53 -m cgroup ! --path \"${CG_PATH}[^\"]*\" -j RETURN\$"
+		assert_line --regexp "^  -A corral-output -p udp -m mark ! --mark 0x636f7272 --dport 53 -m cgroup ! --path \"${CG_PATH}[^\"]*\" -j ACCEPT\$"
+	else
+		assert_line --regexp '^  chain dns_host +regular +rules: 17$'
+		assert_line --partial "from the container's cgroup goes to corral's forwarder"
+	fi
+}
+
+# refute_scoped_show: corral show has no rules for the host's DNS.
+refute_scoped_show() {
+	run box "$CORRAL_BIN" show
+	assert_success
+	refute_line --partial 'dns_host'
+	refute_line --partial 'cgroup'
+	refute_line --partial 'host dns passed'
+	on_iptables || assert_line --partial "every query to port 53 goes to corral's forwarder"
+}
+
 # assert_all_redirected CGROUP: with the forwarder started in CGROUP ("/":
 # this test's own), this test's process, whatever its cgroup, asks the
 # world's DNS for secret.test and gets no answer from it.
@@ -93,10 +118,7 @@ assert_all_redirected() {
 	world_dns_add api.test A 198.51.100.10
 	world_dns_add secret.test A 198.51.100.20
 	start_in_cg "allow api.test"
-	run box "$CORRAL_BIN" show
-	assert_success
-	assert_line --regexp '^  chain dns_host +regular +rules: 17$'
-	assert_line --partial "from the container's cgroup goes to corral's forwarder"
+	assert_scoped_show
 
 	# corral's cgroup and the one below it: asked at the world's DNS,
 	# answered by corral, which never asks for secret.test.
@@ -118,7 +140,7 @@ assert_all_redirected() {
 	run world_dns_asked secret.test
 	assert_success
 	run box "$CORRAL_BIN" show
-	assert_line --regexp '^  host dns passed +[1-9][0-9]* packets'
+	assert_line --regexp '^ *host dns passed +[1-9][0-9]* packets'
 	# DNS is all it gets: its other traffic is refused like anyone's.
 	BOX_HTTP_TIMEOUT=3 run box_http 198.51.100.20 80
 	assert_failure 7
@@ -136,14 +158,11 @@ assert_all_redirected() {
 	run box "$CORRAL_BIN" apply --config "$CONF"
 	assert_success
 	refute_output --partial warning
-	run box "$CORRAL_BIN" show
-	refute_line --partial 'dns_host'
-	refute_line --partial 'host dns passed'
-	assert_line --partial "every query to port 53 goes to corral's forwarder"
+	refute_scoped_show
 	assert_all_redirected /
 }
 
-@test "a cgroup deeper than the rules look is caught by the self-test: every process's DNS is redirected" {
+@test "a cgroup deeper than 16 levels: the nftables rules cannot see it, the self-test catches that; iptables matches by path" {
 	world_dns_add api.test A 198.51.100.10
 	world_dns_add secret.test A 198.51.100.20
 	# $CG is at level 1 (or deeper); 16 more put corral below level 16.
@@ -153,10 +172,16 @@ assert_all_redirected() {
 	write_conf "allow api.test"
 	run in_cg "$deep" "$CORRAL_BIN" apply --config "$CONF"
 	assert_success
+	if on_iptables; then
+		# A path has no depth limit: scoped, and the self-test agrees.
+		refute_output --partial warning
+		assert_scoped_show
+		run box dig +time=2 +tries=1 +short "@$WORLD_DNS4" secret.test
+		assert_output 198.51.100.20
+		return
+	fi
 	assert_output --partial "warning: the DNS of processes outside the container"
 	assert_output --partial "nested deeper than 16 cgroup levels"
-	run box "$CORRAL_BIN" show
-	refute_line --partial 'dns_host'
-	assert_line --partial "every query to port 53 goes to corral's forwarder"
+	refute_scoped_show
 	assert_all_redirected "$deep"
 }

@@ -49,7 +49,7 @@ static void test_static(void)
 	is_int(p.backend_line, 5, "backend line kept for messages");
 	struct ipt_blob c[2][IPT_NCHAINS];
 	memset(c, 0, sizeof c);
-	is_int(ipt_build_static(&p, c), 0, "static chains built");
+	is_int(ipt_build_static(&p, NULL, c), 0, "static chains built");
 	char got[8192];
 	describe(4, &c[0][IPT_OUTPUT], got, sizeof got);
 	is_str(got,
@@ -57,6 +57,11 @@ static void test_static(void)
 	       "--reject-with admin-prohibited\n"
 	       "-d 127.0.0.1 -p tcp --dport 53 -j ACCEPT\n"
 	       "-d 127.0.0.1 -p udp --dport 53 -j ACCEPT\n"
+	       "-m mark --mark 0x636f7272 -j CONNMARK --set-xmark "
+	       "0x636f7272/0xffffffff\n"
+	       "-m mark ! --mark 0x636f7272 -m conntrack --ctdir ORIGINAL -m "
+	       "connmark --mark 0x636f7272 -j REJECT --reject-with "
+	       "admin-prohibited\n"
 	       "-o lo -j ACCEPT\n"
 	       "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
 	       "-d 127.0.0.11 -p tcp -m mark --mark 0x636f7272 --dport 53 -j "
@@ -78,7 +83,8 @@ static void test_static(void)
 	       "-j corral-learned\n"
 	       "-p tcp -j REJECT --reject-with tcp-reset\n"
 	       "-j REJECT --reject-with admin-prohibited\n",
-	       "IPv4 output: guard, forwarder, lo, conntrack, DNS, merged "
+	       "IPv4 output: guard, forwarder, conntrack mark and no ride on "
+	       "corral's flows, lo, conntrack, DNS, merged "
 	       "networks as CIDR "
 	       "blocks, ports, learned, reject");
 	describe(6, &c[1][IPT_OUTPUT], got, sizeof got);
@@ -103,6 +109,46 @@ static void test_static(void)
 	       "-p udp -m mark ! --mark 0x636f7272 --dport 53 -j REDIRECT "
 	       "--to-ports 53\n",
 	       "unmarked DNS is redirected to the forwarder");
+	for (int v = 0; v < 2; v++)
+		for (int k = 0; k < IPT_NCHAINS; k++)
+			ipt_blob_free(&c[v][k]);
+
+	/* DNS of the container only (dns_scope.h): the host's port-53
+	 * traffic returns from corral-dns and is accepted in corral-output,
+	 * after the upstream rules. */
+	memset(c, 0, sizeof c);
+	is_int(ipt_build_static(&p, "/docker/0123abcd", c), 0,
+	       "static chains built with a cgroup path");
+	describe(6, &c[1][IPT_DNS], got, sizeof got);
+	is_str(got,
+	       "-p tcp -m mark ! --mark 0x636f7272 --dport 53 -m cgroup ! "
+	       "--path \"/docker/0123abcd\" -j RETURN\n"
+	       "-p udp -m mark ! --mark 0x636f7272 --dport 53 -m cgroup ! "
+	       "--path \"/docker/0123abcd\" -j RETURN\n"
+	       "-p tcp -m mark ! --mark 0x636f7272 --dport 53 -j REDIRECT "
+	       "--to-ports 53\n"
+	       "-p udp -m mark ! --mark 0x636f7272 --dport 53 -j REDIRECT "
+	       "--to-ports 53\n",
+	       "corral-dns: the host's DNS returns first, then the redirect");
+	describe(4, &c[0][IPT_OUTPUT], got, sizeof got);
+	const char *up = strstr(got, "-d 198.51.100.53 -p udp -m mark --mark"),
+		   *host =
+		       strstr(got, "-p udp -m mark ! --mark 0x636f7272 --dport "
+				   "53 -m cgroup ! --path \"/docker/0123abcd\" "
+				   "-j ACCEPT\n"),
+		   *nets = strstr(got, "-d 10.0.0.1 -j ACCEPT");
+	ok(up && host && nets && up < host && host < nets,
+	   "corral-output: the host's DNS accepted after the upstream rules");
+	for (int v = 0; v < 2; v++)
+		for (int k = 0; k < IPT_NCHAINS; k++)
+			ipt_blob_free(&c[v][k]);
+	char longpath[600];
+	memset(longpath, 'a', sizeof longpath - 1);
+	longpath[0] = '/';
+	longpath[sizeof longpath - 1] = 0;
+	memset(c, 0, sizeof c);
+	ok(ipt_build_static(&p, longpath, c) < 0,
+	   "a cgroup path longer than the match holds is refused");
 	for (int v = 0; v < 2; v++)
 		for (int k = 0; k < IPT_NCHAINS; k++)
 			ipt_blob_free(&c[v][k]);

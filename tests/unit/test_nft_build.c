@@ -114,10 +114,10 @@ static void test_structure(void)
 		in += strcmp(b.rule[i].chain, "input") == 0;
 		dns += strcmp(b.rule[i].chain, "dns_redirect") == 0;
 	}
-	is_int(out, 16, "16 rules in output (no loopback upstream)");
+	is_int(out, 18, "18 rules in output (no loopback upstream)");
 	is_int(in, 3, "3 rules in input");
 	is_int(dns, 1, "1 rule in dns_redirect");
-	if (b.n_rules == 20) {
+	if (b.n_rules == 22) {
 		is_str(
 		    b.rule[0].exprs,
 		    "meta lookup meta cmp payload cmp payload cmp immediate",
@@ -132,45 +132,60 @@ static void test_structure(void)
 		       len6 == 16 && a6[15] == 1 && a6[0] == 0 &&
 		       p53 == htons(53) && opp == NFT_CMP_EQ,
 		   "  and ip6 daddr ::1 th dport 53 accept");
-		is_str(b.rule[2].exprs, "meta cmp immediate", "oif lo accept");
-		is_str(b.rule[3].exprs, "ct bitwise cmp immediate",
+		is_str(b.rule[2].exprs, "meta cmp immediate ct",
+		       "meta mark M ct mark set M: corral's flows marked");
+		is_int((int)nftnl_expr_get_u32(expr_at(b.rule[2].r, 3),
+					       NFTNL_EXPR_CT_KEY),
+		       NFT_CT_MARK, "  the ct expression sets the mark");
+		is_str(b.rule[3].exprs, "meta cmp ct cmp ct cmp objref reject",
+		       "meta mark != M ct direction original ct mark M "
+		       "counter reject: no ride on corral's flows");
+		uint32_t opm, vm = cmp_u32(expr_at(b.rule[3].r, 5), &opm);
+		ok(nftnl_expr_get_u32(expr_at(b.rule[3].r, 2),
+				      NFTNL_EXPR_CT_KEY) == NFT_CT_DIRECTION &&
+		       nftnl_expr_get_u32(expr_at(b.rule[3].r, 4),
+					  NFTNL_EXPR_CT_KEY) == NFT_CT_MARK &&
+		       vm == 0x636f7272 && opm == NFT_CMP_EQ,
+		   "  on the original direction of a flow with corral's mark");
+		is_str(b.rule[4].exprs, "meta cmp immediate", "oif lo accept");
+		is_str(b.rule[5].exprs, "ct bitwise cmp immediate",
 		       "ct state established,related accept");
-		is_str(b.rule[4].exprs, "meta cmp payload lookup immediate",
+		is_str(b.rule[6].exprs, "meta cmp payload lookup immediate",
 		       "icmpv6 type { ... } accept");
-		is_str(b.rule[5].exprs,
+		is_str(b.rule[7].exprs,
 		       "meta cmp meta lookup meta cmp payload payload lookup "
 		       "immediate",
 		       "meta mark M meta l4proto { tcp, udp } ip daddr . th "
 		       "dport @dns4 accept");
-		uint32_t op, v = cmp_u32(expr_at(b.rule[5].r, 1), &op);
-		ok(nftnl_expr_get_u32(expr_at(b.rule[5].r, 0),
+		uint32_t op, v = cmp_u32(expr_at(b.rule[7].r, 1), &op);
+		ok(nftnl_expr_get_u32(expr_at(b.rule[7].r, 0),
 				      NFTNL_EXPR_META_KEY) == NFT_META_MARK &&
 		       v == 0x636f7272 && op == NFT_CMP_EQ,
 		   "  the upstream rule needs meta mark 0x636f7272");
-		is_str(nftnl_expr_get_str(expr_at(b.rule[5].r, 8),
+		is_str(nftnl_expr_get_str(expr_at(b.rule[7].r, 8),
 					  NFTNL_EXPR_LOOKUP_SET),
 		       "dns4", "  and looks up dns4");
-		is_str(b.rule[7].exprs, "meta cmp payload lookup immediate",
+		is_str(b.rule[9].exprs, "meta cmp payload lookup immediate",
 		       "ip daddr @net4 accept");
-		is_str(b.rule[11].exprs,
+		is_str(b.rule[13].exprs,
 		       "meta lookup meta cmp payload payload lookup immediate",
 		       "meta l4proto { tcp, udp } ip daddr . th dport @port4 "
 		       "accept");
-		is_str(b.rule[13].exprs, "objref", "counter name blocked");
-		is_str(b.rule[14].exprs, "meta cmp reject", "tcp reset rule");
-		is_str(b.rule[15].exprs, "reject", "icmpx reject rule");
-		struct nftnl_expr *e = expr_at(b.rule[15].r, 0);
+		is_str(b.rule[15].exprs, "objref", "counter name blocked");
+		is_str(b.rule[16].exprs, "meta cmp reject", "tcp reset rule");
+		is_str(b.rule[17].exprs, "reject", "icmpx reject rule");
+		struct nftnl_expr *e = expr_at(b.rule[17].r, 0);
 		ok(e &&
 		       nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
 			   NFT_REJECT_ICMPX_UNREACH &&
 		       nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE) ==
 			   NFT_REJECT_ICMPX_ADMIN_PROHIBITED,
 		   "  reject with icmpx admin-prohibited");
-		e = expr_at(b.rule[14].r, 2);
+		e = expr_at(b.rule[16].r, 2);
 		ok(e && nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE) ==
 			    NFT_REJECT_TCP_RST,
 		   "  reject with tcp reset");
-		e = expr_at(b.rule[7].r, 3);
+		e = expr_at(b.rule[9].r, 3);
 		ok(e && strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
 			       "net4") == 0,
 		   "  the lookup names set net4");

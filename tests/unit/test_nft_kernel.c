@@ -57,7 +57,7 @@ static void sample(struct pol *x)
 
 static const char sample_show[] =
     "table inet corral (owner: none)\n"
-    "  chain output       policy drop   rules: 18\n"
+    "  chain output       policy drop   rules: 20\n"
     "  chain input        policy drop   rules: 3\n"
     "  chain forward      policy drop   rules: 0\n"
     "  chain dns_redirect policy accept rules: 1\n"

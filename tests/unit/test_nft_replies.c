@@ -62,7 +62,7 @@ static void test_show_format(void)
 	is_int(rc, 0, "our own batch parses as a dump");
 	is_str(s,
 	       "table inet corral (owner: none)\n"
-	       "  chain output       policy drop   rules: 22\n"
+	       "  chain output       policy drop   rules: 24\n"
 	       "  chain input        policy drop   rules: 3\n"
 	       "  chain forward      policy drop   rules: 0\n"
 	       "  chain dns_redirect policy accept rules: 1\n"
@@ -270,7 +270,7 @@ static void test_judge(void)
 	len = 0;
 	put_err(
 	    r, &len,
-	    msg_of_type(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, 20),
+	    msg_of_type(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, 22),
 	    ENOENT, 0, NULL);
 	nft_batch_judge(&m, PORTID, r, len, &be, err, sizeof err);
 	is_str(err,

@@ -79,7 +79,7 @@ static void test_learned(void)
 	/* The rules: after port6, before the counter. */
 	struct rulerec *r[4];
 	for (size_t i = 0; i < 4; i++)
-		r[i] = rule_in(&b, "output", 13 + i);
+		r[i] = rule_in(&b, "output", 15 + i);
 	is_str(r[0] ? r[0]->exprs : NULL,
 	       "meta lookup meta cmp payload lookup payload cmp immediate",
 	       "meta l4proto { tcp, udp } ip daddr @addr4_p1 th dport 443 "
@@ -114,7 +114,7 @@ static void test_learned(void)
 		       l4->e[1].key[0] == 17,
 		   "  meta l4proto { tcp, udp }");
 	}
-	struct rulerec *c = rule_in(&b, "output", 17);
+	struct rulerec *c = rule_in(&b, "output", 19);
 	is_str(c ? c->exprs : NULL, "objref", "then the counter");
 	batch_free(&b);
 	nft_msgbuf_free(&m);
@@ -214,9 +214,10 @@ static void test_guards(void)
 			   "  and port");
 		}
 	}
-	struct rulerec *lo = rule_in(&b, "output", 6);
+	struct rulerec *lo = rule_in(&b, "output", 8);
 	is_str(lo ? lo->exprs : NULL, "meta cmp immediate",
-	       "then, after the forwarder's two, oif lo accept");
+	       "then, after the forwarder's two and the conntrack mark's two, "
+	       "oif lo accept");
 	is_str(
 	    elems_str(set_by_name(&b, "dns4")),
 	    "127.0.0.1 . 53, 127.0.0.1 . 5353, 127.0.0.11 . 53, 127.0.0.53 . "
