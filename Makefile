@@ -130,8 +130,9 @@ clean:
 # ---- fuzz: the DNS parser under libFuzzer (tests/fuzz/) -------------------
 # `make fuzz` builds $(BUILD)/fuzz/fuzz_dns_msg (the parser) and
 # $(BUILD)/fuzz/fuzz_dns_answer (what the forwarder takes from an answer
-# and the reply it rebuilds) and $(BUILD)/fuzz/fuzz_nflog (the blocked
-# packets init reads from NFLOG) with clang and runs each for FUZZ_SECONDS on a
+# and the reply it rebuilds), $(BUILD)/fuzz/fuzz_nflog (the blocked
+# packets init reads from NFLOG) and $(BUILD)/fuzz/fuzz_sock_diag (the
+# kernel's sock_diag dump, for corral's own cgroup) with clang and runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (the copies grow; the seeds in tests/fuzz/corpus/
 # stay as they are; fuzz_dns_answer starts from both seed sets).  Crashes
 # land in $(BUILD)/fuzz/.
@@ -155,10 +156,18 @@ $(BUILD)/fuzz/fuzz_nflog: tests/fuzz/fuzz_nflog.c firewall/nflog.c firewall/nflo
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_nflog.c firewall/nflog.c
 
-fuzz: $(BUILD)/fuzz/fuzz_dns_msg $(BUILD)/fuzz/fuzz_dns_answer $(BUILD)/fuzz/fuzz_nflog
-	rm -rf $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer $(BUILD)/fuzz/corpus_nflog
-	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer $(BUILD)/fuzz/corpus_nflog
+$(BUILD)/fuzz/fuzz_sock_diag: tests/fuzz/fuzz_sock_diag.c firewall/sock_diag.c firewall/sock_diag.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sock_diag.c firewall/sock_diag.c -lmnl
+
+fuzz: $(BUILD)/fuzz/fuzz_dns_msg $(BUILD)/fuzz/fuzz_dns_answer $(BUILD)/fuzz/fuzz_nflog \
+		$(BUILD)/fuzz/fuzz_sock_diag
+	rm -rf $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer $(BUILD)/fuzz/corpus_nflog \
+		$(BUILD)/fuzz/corpus_sock_diag
+	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_answer $(BUILD)/fuzz/corpus_nflog \
+		$(BUILD)/fuzz/corpus_sock_diag
 	cp tests/fuzz/corpus/nflog/* $(BUILD)/fuzz/corpus_nflog/
+	cp tests/fuzz/corpus/sock_diag/* $(BUILD)/fuzz/corpus_sock_diag/
 	cp tests/fuzz/corpus/dns_msg/* $(BUILD)/fuzz/corpus/
 	cp tests/fuzz/corpus/dns_msg/* tests/fuzz/corpus/dns_answer/* \
 		$(BUILD)/fuzz/corpus_answer/
@@ -168,4 +177,6 @@ fuzz: $(BUILD)/fuzz/fuzz_dns_msg $(BUILD)/fuzz/fuzz_dns_answer $(BUILD)/fuzz/fuz
 		-print_final_stats=1 corpus_answer
 	cd $(BUILD)/fuzz && ./fuzz_nflog -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 corpus_nflog
+	cd $(BUILD)/fuzz && ./fuzz_sock_diag -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 corpus_sock_diag
 # ---- end fuzz --------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,36 +16,9 @@
 #include "../common/log.h"
 #include "backend.h"
 #include "dns_scope.h"
+#include "sock_diag.h"
 
 #define ROOT_CGROUP_ID 1 /* cgroup v2's root, on every kernel */
-
-struct diag_find {
-	uint64_t ino;
-	uint64_t cgroup;
-	bool found;
-};
-
-static int diag_attr_cb(const struct nlattr *a, void *data)
-{
-	struct diag_find *f = data;
-	if (mnl_attr_get_type(a) == INET_DIAG_CGROUP_ID &&
-	    mnl_attr_validate(a, MNL_TYPE_U64) == 0)
-		f->cgroup = mnl_attr_get_u64(a);
-	return MNL_CB_OK;
-}
-
-static int diag_msg_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct diag_find *f = data;
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
-		return MNL_CB_OK;
-	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
-	if (f->found || m->idiag_inode != f->ino)
-		return MNL_CB_OK;
-	f->found = true;
-	mnl_attr_parse(nlh, sizeof *m, diag_attr_cb, f);
-	return MNL_CB_OK;
-}
 
 /* A listening TCP socket on 127.0.0.1, found by its inode in the dump of
  * the netns's listeners (a handful at boot). */
@@ -59,7 +33,10 @@ uint64_t dns_scope_own_cgroup(void)
 		return 0;
 	cleanup_fd int nl =
 	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
+	/* The kernel answers at once; never wait for long at boot. */
+	struct timeval tv = {.tv_sec = 1};
+	if (nl < 0 ||
+	    setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
 		return 0;
 	struct {
 		struct nlmsghdr nh;
@@ -75,7 +52,8 @@ uint64_t dns_scope_own_cgroup(void)
 	if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&kernel,
 		   sizeof kernel) < 0)
 		return 0;
-	struct diag_find f = {.ino = (uint64_t)st.st_ino};
+	uint64_t cgroup = 0;
+	bool found = false;
 	char buf[16384];
 	for (;;) {
 		ssize_t n = recv(nl, buf, sizeof buf, 0);
@@ -83,14 +61,14 @@ uint64_t dns_scope_own_cgroup(void)
 			continue;
 		if (n <= 0)
 			return 0;
-		/* 0 portid: the dump's replies come from the kernel. */
-		int rc = mnl_cb_run(buf, (size_t)n, 1, 0, diag_msg_cb, &f);
+		int rc = sock_diag_cgroup_parse(
+		    buf, (size_t)n, (uint64_t)st.st_ino, &cgroup, &found);
 		if (rc == MNL_CB_STOP)
 			break;
 		if (rc < 0)
 			return 0;
 	}
-	return f.found && f.cgroup != ROOT_CGROUP_ID ? f.cgroup : 0;
+	return found && cgroup != ROOT_CGROUP_ID ? cgroup : 0;
 }
 
 int dns_scope_own_path(char *buf, size_t len)

@@ -10,6 +10,8 @@
 #ifndef CORRAL_DNS_SCOPE_H
 #define CORRAL_DNS_SCOPE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/policy.h"
