@@ -12,6 +12,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/object.h>
@@ -331,6 +332,12 @@ static inline bool nft_nlmsg_ok(const struct nlmsghdr *nlh, int len)
 	       nlh->nlmsg_len <= (unsigned)len &&
 	       NLMSG_ALIGN(nlh->nlmsg_len) <= (unsigned)len;
 }
+
+/* As mnl_cb_run, without trusting nlmsg_len: the replies to request seq
+ * (addressed to portid; 0: any) go to cb (NULL: none), NLMSG_DONE and the ACK stop
+ * it (MNL_CB_STOP), an error is MNL_CB_ERROR with errno (nft_show.c). */
+int nft_cb_run(const char *buf, size_t n, uint32_t seq, uint32_t portid,
+	       mnl_cb_t cb, void *data);
 
 /* mnl_attr_for_each_nested without casting const away. */
 #define nft_attr_for_each_nested(a, nest)                                      \

@@ -692,7 +692,7 @@ int nft_probe(char *err, size_t errlen)
 			nft_explain(errno, "asking nf_tables", err, errlen);
 			return -1;
 		}
-		int rc = mnl_cb_run(buf, (size_t)n, 1, 0, NULL, NULL);
+		int rc = nft_cb_run(buf, (size_t)n, 1, 0, NULL, NULL);
 		if (rc == MNL_CB_STOP)
 			return 0;
 		if (rc < 0) {

@@ -44,15 +44,14 @@ static struct nlmsghdr *request(struct conn *c, char *buf, uint16_t type,
 	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++c->seq);
 }
 
-/* As mnl_cb_run, without trusting nlmsg_len (see nft_nlmsg_ok). */
-static int run_cb(const char *buf, size_t n, uint32_t seq, uint32_t portid,
-		  mnl_cb_t cb, void *data)
+int nft_cb_run(const char *buf, size_t n, uint32_t seq, uint32_t portid,
+	       mnl_cb_t cb, void *data)
 {
 	int len = n > INT_MAX ? INT_MAX : (int)n;
 	for (const struct nlmsghdr *nlh = (const void *)buf;
 	     nft_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (nlh->nlmsg_seq != seq ||
-		    (nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
+		    (portid && nlh->nlmsg_pid && nlh->nlmsg_pid != portid))
 			continue; /* not an answer to this request */
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 			return errno = EINTR, MNL_CB_ERROR;
@@ -69,7 +68,7 @@ static int run_cb(const char *buf, size_t n, uint32_t seq, uint32_t portid,
 								 : EPROTO;
 			return MNL_CB_ERROR;
 		}
-		if (nlh->nlmsg_type < NLMSG_MIN_TYPE ||
+		if (!cb || nlh->nlmsg_type < NLMSG_MIN_TYPE ||
 		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 			continue;
 		int r = cb(nlh, data);
@@ -118,7 +117,7 @@ static int talk(struct conn *c, const struct nlmsghdr *req, mnl_cb_t cb,
 		/* Any process may send to our port: only the kernel counts. */
 		if (mh.msg_namelen < sizeof sa || sa.nl_pid != 0)
 			continue;
-		r = run_cb(buf, (size_t)n, req->nlmsg_seq, c->portid, cb, data);
+		r = nft_cb_run(buf, (size_t)n, req->nlmsg_seq, c->portid, cb, data);
 		if (r < 0)
 			return -1;
 		if (r == MNL_CB_STOP)
