@@ -187,8 +187,8 @@ enum {
 struct nft_builder {
 	struct nft_msgbuf *m;
 	uint32_t seq;
-	uint32_t set_id; /* the last one given out */
-	uint16_t log_group; /* nft_opts.log_group */
+	uint32_t set_id;     /* the last one given out */
+	uint16_t log_group;  /* nft_opts.log_group */
 	uint64_t dns_cgroup; /* nft_opts.dns_cgroup */
 };
 
@@ -310,8 +310,7 @@ struct nft_show_state {
 enum { NFT_READ_ALL = 0, NFT_READ_LEARNED = 1, NFT_READ_RULES = 2 };
 /* Reads table inet corral on fd (what: NFT_READ_*; false and true still
  * mean ALL and LEARNED).  -1 with errno (ENOENT: no table). */
-int nft_read_state(int fd, uint32_t portid, int what,
-		   struct nft_show_state *s);
+int nft_read_state(int fd, uint32_t portid, int what, struct nft_show_state *s);
 void nft_state_free(struct nft_show_state *s);
 
 /* The summary for people. */
@@ -334,8 +333,9 @@ static inline bool nft_nlmsg_ok(const struct nlmsghdr *nlh, int len)
 }
 
 /* As mnl_cb_run, without trusting nlmsg_len: the replies to request seq
- * (addressed to portid; 0: any) go to cb (NULL: none), NLMSG_DONE and the ACK stop
- * it (MNL_CB_STOP), an error is MNL_CB_ERROR with errno (nft_show.c). */
+ * (addressed to portid; 0: any) go to cb (NULL: none), NLMSG_DONE and the
+ * ACK stop it (MNL_CB_STOP), an error is MNL_CB_ERROR with errno
+ * (nft_show.c). */
 int nft_cb_run(const char *buf, size_t n, uint32_t seq, uint32_t portid,
 	       mnl_cb_t cb, void *data);
 

@@ -117,7 +117,8 @@ static int talk(struct conn *c, const struct nlmsghdr *req, mnl_cb_t cb,
 		/* Any process may send to our port: only the kernel counts. */
 		if (mh.msg_namelen < sizeof sa || sa.nl_pid != 0)
 			continue;
-		r = nft_cb_run(buf, (size_t)n, req->nlmsg_seq, c->portid, cb, data);
+		r = nft_cb_run(buf, (size_t)n, req->nlmsg_seq, c->portid, cb,
+			       data);
 		if (r < 0)
 			return -1;
 		if (r == MNL_CB_STOP)
