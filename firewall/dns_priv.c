@@ -138,7 +138,13 @@ int dns_priv_start(struct dns_priv *d, const struct policy *p, const char *run_a
 	char err6[256];
 	if ((d->listen.udp6 = bind_one(AF_INET6, SOCK_DGRAM, err6, sizeof err6)) < 0 ||
 	    (d->listen.tcp6 = bind_one(AF_INET6, SOCK_STREAM, err6, sizeof err6)) < 0) {
-		warn("%s: DNS over IPv6 loopback is off", err6);
+		/* No ::1 at all (Docker turns IPv6 off in containers): no
+		 * process here can send DNS over IPv6 either, nothing to warn
+		 * about. */
+		if (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
+			info("IPv6 is off here: the DNS forwarder listens on 127.0.0.1 only");
+		else
+			warn("%s: DNS over IPv6 loopback is off", err6);
 		if (d->listen.udp6 >= 0)
 			close(d->listen.udp6);
 		d->listen.udp6 = -1;
