@@ -106,10 +106,22 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 	size_t live = dns_priv_live(&b->dns);
 	struct blocked_ref recent[2 * DNS_PRIV_RECENT];
 	size_t n_recent = last_blocked(d, recent);
+	/* The host's DNS in this netns (Docker's embedded DNS forwarding):
+	 * passed only when corral could tell its cgroup apart (dns_scope.h). */
+	uint64_t host_dns = 0;
+	bool scoped = b->dns_cgroup &&
+		      fw_host_dns_packets(&host_dns, err, sizeof err) == 0;
+	char up[64] = "none";
+	if (b->p.n_upstreams)
+		ipaddr_str(&b->p.upstreams[0].addr, -1, up, sizeof up);
 	if (json) {
 		APPEND("{\"ready\":%s,\"backend\":\"%s\",", b->ready ? "true" : "false", fw_backend_name());
 		if (b->sandbox_set)
 			APPEND("\"sandbox\":\"%s\",", sandbox_mode_name(b->sandbox));
+		APPEND("\"dns_upstream\":\"%s\",\"dns_scope\":\"%s\",", up,
+		       scoped ? "container" : "all");
+		if (scoped)
+			APPEND("\"host_dns_packets\":%llu,", (unsigned long long)host_dns);
 		APPEND("\"names\":%zu,\"wildcards\":%zu,"
 		       "\"networks\":%zu,\"dynamic_addresses\":%zu,\"blocked_queries\":%llu,"
 		       "\"blocked_connections\":%llu,\"forwarder_restarts\":%llu,\"last_blocked\":[",
@@ -150,6 +162,12 @@ static size_t status(struct fw_boot *b, bool json, char *out, size_t len)
 		       b->sandbox == SANDBOX_NESTED
 			       ? "nested: agents run commands in their own bwrap sandbox"
 			       : "full-access: the container is the boundary (see corral probe)");
+	if (scoped)
+		APPEND("dns          via %s; the container's queries only (the host's "
+		       "passed: %llu packets)\n",
+		       up, (unsigned long long)host_dns);
+	else
+		APPEND("dns          via %s; every query in this netns\n", up);
 	APPEND("allowed      %zu names, %zu wildcards, %zu networks\n", b->p.n_names,
 	       b->p.n_wildcards, b->p.n_nets);
 	APPEND("open now     %zu addresses learned from DNS answers\n", live);

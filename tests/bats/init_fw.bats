@@ -146,6 +146,10 @@ assert_restored() {
 	wait "$waiter"
 	run box "$CORRAL_BIN" status --json
 	assert_output --partial '"ready":true'
+	# Run from the root cgroup: every process's DNS goes to corral.
+	assert_output --partial "\"dns_upstream\":\"$WORLD_DNS4\",\"dns_scope\":\"all\","
+	run box "$CORRAL_BIN" status
+	assert_line "dns          via $WORLD_DNS4; every query in this netns"
 	run box "$CORRAL_BIN" wait --timeout 0
 	assert_success
 }

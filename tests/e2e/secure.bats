@@ -72,6 +72,9 @@ teardown() { [[ -n ${BATS_TEST_COMPLETED:-} ]] || e2e_dump; }
 	assert_line --partial "from the container's cgroup goes to corral's forwarder"
 	assert_line --regexp '^  host dns passed +[1-9][0-9]* packets'
 	assert_line --regexp '^  dns upstreams .*127\.0\.0\.11'
+	run dev 'corral status --json; corral status'
+	assert_output --regexp '"dns_upstream":"127\.0\.0\.11","dns_scope":"container","host_dns_packets":[1-9]'
+	assert_line --regexp "^dns +via 127\.0\.0\.11; the container's queries only \(the host's passed: [1-9][0-9]* packets\)$"
 	: >"$E2E_WORLD_DIR/dns_queries.log"
 	run dev 'getent hosts api.test'
 	assert_success
