@@ -32,6 +32,10 @@ setup() {
 	CG=$root/corral-test-$$-$BATS_TEST_NUMBER
 	CG_PATH=${CG#"$root"} # as /proc/PID/cgroup names it
 	mkdir -p "$CG/child"
+	# A sibling at the container's level: dockerd's cgroup on a systemd
+	# host (system.slice/docker.service beside system.slice/docker-ID.scope).
+	SIB=$CG-host
+	mkdir -p "$SIB"
 }
 teardown() {
 	if [[ -n ${DNS_PID:-} ]]; then
@@ -45,25 +49,38 @@ teardown() {
 		ruleset_dump || true
 	fi
 	box "$CORRAL_BIN" clear || true
-	if [[ -n ${CG:-} && -d $CG ]]; then
-		find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null || true
-	fi
+	# The forwarder's unprivileged child leaves a moment after its parent:
+	# a cgroup with a process in it cannot be removed yet.
+	local i
+	for ((i = 0; i < 40; i++)); do
+		[[ -n ${CG:-} && -d $CG ]] && find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+		[[ -n ${SIB:-} && -d $SIB ]] && rmdir "$SIB" 2>/dev/null
+		[[ -d ${CG:-/nonexistent} || -d ${SIB:-/nonexistent} ]] || break
+		sleep 0.05
+	done
 }
 
 # in_cg CGROUP CMD...: CMD in the box, as a process of CGROUP.
+# Joins the cgroup in $1, then execs the rest: a background `bash -c
+# "$JOIN_CG" ...  &` leaves $! the PID of what it runs (a function in the
+# background would be a subshell, and killing it would leave CMD running).
+# shellcheck disable=SC2016 # expanded by that bash
+JOIN_CG='echo $$ >"$1/cgroup.procs" && shift && exec "$@"'
 in_cg() {
 	local cg=$1
 	shift
-	bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$cg" \
-		ip netns exec "$BOX" "$@"
+	bash -c "$JOIN_CG" _ "$cg" ip netns exec "$BOX" "$@"
 }
 
-# Applies LINE... and starts the forwarder, both in $CG.
-start_in_cg() {
-	write_conf "$@"
-	run in_cg "$CG" "$CORRAL_BIN" apply --config "$CONF"
-	assert_success
-	in_cg "$CG" "$CORRAL_BIN" dns --config "$CONF" >"$DNS_LOG" 2>&1 3>&- &
+# start_dns_in CGROUP: the forwarder, as a process of CGROUP ("/": this
+# test's own), up and answering; DNS_PID is its PID.
+start_dns_in() {
+	if [[ $1 == / ]]; then
+		ip netns exec "$BOX" "$CORRAL_BIN" dns --config "$CONF" >"$DNS_LOG" 2>&1 3>&- &
+	else
+		bash -c "$JOIN_CG" _ "$1" ip netns exec "$BOX" "$CORRAL_BIN" dns --config "$CONF" \
+			>"$DNS_LOG" 2>&1 3>&- &
+	fi
 	DNS_PID=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -72,6 +89,14 @@ start_in_cg() {
 	done
 	cat "$DNS_LOG"
 	fail "corral dns did not come up"
+}
+
+# Applies LINE... and starts the forwarder, both in $CG.
+start_in_cg() {
+	write_conf "$@"
+	run in_cg "$CG" "$CORRAL_BIN" apply --config "$CONF"
+	assert_success
+	start_dns_in "$CG"
 }
 
 # assert_scoped_show: corral show says the DNS rules are scoped to $CG.
@@ -101,12 +126,7 @@ refute_scoped_show() {
 # this test's own), this test's process, whatever its cgroup, asks the
 # world's DNS for secret.test and gets no answer from it.
 assert_all_redirected() {
-	if [[ $1 == / ]]; then
-		ip netns exec "$BOX" "$CORRAL_BIN" dns --config "$CONF" >"$DNS_LOG" 2>&1 3>&- &
-	else
-		in_cg "$1" "$CORRAL_BIN" dns --config "$CONF" >"$DNS_LOG" 2>&1 3>&- &
-	fi
-	DNS_PID=$!
+	start_dns_in "$1"
 	world_dns_log_clear
 	run box dig +time=2 +tries=3 +short "@$WORLD_DNS4" secret.test
 	assert_output ''
@@ -133,8 +153,15 @@ assert_all_redirected() {
 	run world_dns_asked secret.test
 	assert_failure
 
-	# Another cgroup (this test's own): straight to the world's DNS.
+	# Another cgroup (this test's own, and a sibling at the container's
+	# level): straight to the world's DNS.
 	run box dig +time=2 +tries=1 +short "@$WORLD_DNS4" secret.test
+	assert_success
+	assert_output 198.51.100.20
+	run world_dns_asked secret.test
+	assert_success
+	world_dns_log_clear
+	run in_cg "$SIB" dig +time=2 +tries=1 +short "@$WORLD_DNS4" secret.test
 	assert_success
 	assert_output 198.51.100.20
 	run world_dns_asked secret.test
