@@ -136,7 +136,9 @@ int fw_apply_dns_scoped(const struct policy *p, const struct resolved *addrs,
 		return -1;
 	warn(
 	    "the DNS of processes outside the container (Docker's embedded DNS "
-	    "forwarding a query) is redirected to corral too: %s",
+	    "forwarding a query) is redirected to corral too: %s; if allowed "
+	    "names do not resolve on a user-defined Docker network, add an "
+	    "'upstream' line naming a DNS server the container can reach",
 	    why);
 	return 0;
 }

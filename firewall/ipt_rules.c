@@ -137,6 +137,22 @@ static void header(struct ent *e, const struct ipt_rule *r)
 
 static bool matches(struct ent *e, const struct ipt_rule *r)
 {
+	/* First: every packet meets the rule that has it, and the connmark
+	 * fails for nearly all of them. */
+	if (r->corral_flow) {
+		struct xt_connmark_mtinfo1 *c =
+		    match(e, "connmark", 1, sizeof *c);
+		if (!c)
+			return false;
+		*c = (struct xt_connmark_mtinfo1){.mark = CORRAL_DNS_MARK,
+						  .mask = 0xffffffff};
+		struct xt_conntrack_mtinfo3 *s =
+		    match(e, "conntrack", 3, sizeof *s);
+		if (!s)
+			return false;
+		/* The flag without its invert bit: ORIGINAL. */
+		s->match_flags = XT_CONNTRACK_DIRECTION;
+	}
 	if (r->mark) {
 		struct xt_mark_mtinfo1 *m = match(e, "mark", 1, sizeof *m);
 		if (!m)
@@ -153,20 +169,6 @@ static bool matches(struct ent *e, const struct ipt_rule *r)
 		s->match_flags = XT_CONNTRACK_STATE;
 		s->state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
 				XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
-	}
-	if (r->corral_flow) {
-		struct xt_conntrack_mtinfo3 *s =
-		    match(e, "conntrack", 3, sizeof *s);
-		if (!s)
-			return false;
-		/* The flag without its invert bit: ORIGINAL. */
-		s->match_flags = XT_CONNTRACK_DIRECTION;
-		struct xt_connmark_mtinfo1 *c =
-		    match(e, "connmark", 1, sizeof *c);
-		if (!c)
-			return false;
-		*c = (struct xt_connmark_mtinfo1){.mark = CORRAL_DNS_MARK,
-						  .mask = 0xffffffff};
 	}
 	if (r->dport_lo && r->proto == IPPROTO_TCP) {
 		struct xt_tcp *t = match(e, "tcp", 0, sizeof *t);

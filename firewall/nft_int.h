@@ -307,7 +307,12 @@ struct nft_show_state {
  * the learned sets and their elements; or table, chains, rules and set
  * definitions without any element (a verification, cheap whatever the
  * size of the allowlist). */
-enum { NFT_READ_ALL = 0, NFT_READ_LEARNED = 1, NFT_READ_RULES = 2 };
+enum {
+	NFT_READ_ALL = 0,
+	NFT_READ_LEARNED = 1,
+	NFT_READ_RULES = 2,
+	NFT_READ_COUNTERS = 3 /* the table and its named counters only */
+};
 /* Reads table inet corral on fd (what: NFT_READ_*; false and true still
  * mean ALL and LEARNED).  -1 with errno (ENOENT: no table). */
 int nft_read_state(int fd, uint32_t portid, int what, struct nft_show_state *s);

@@ -356,11 +356,12 @@ static bool fill_ct_mark(struct nftnl_rule *r, const void *arg, uint32_t anon)
 	return add(r, e);
 }
 
-/* meta mark != M ct direction original ct mark M counter name "blocked"
+/* ct mark M ct direction original meta mark != M counter name "blocked"
  * reject: a packet of another socket with the tuple of one of corral's
  * flows (a source port it bound on purpose) would follow that flow past
  * the redirect (NAT is decided on a flow's first packet) and, being
- * established, past the filter. */
+ * established, past the filter.  Every packet meets this rule, so the
+ * test that fails for nearly all of them comes first. */
 static bool fill_ct_collision(struct nftnl_rule *r, const void *arg,
 			      uint32_t anon)
 {
@@ -368,9 +369,9 @@ static bool fill_ct_collision(struct nftnl_rule *r, const void *arg,
 	(void)anon;
 	uint8_t orig = IP_CT_DIR_ORIGINAL;
 	uint32_t m = CORRAL_DNS_MARK;
-	return mark(r, NFT_CMP_NEQ) && ct_load(r, NFT_CT_DIRECTION) &&
-	       cmp(r, NFT_CMP_EQ, &orig, sizeof orig) &&
-	       ct_load(r, NFT_CT_MARK) && cmp(r, NFT_CMP_EQ, &m, sizeof m) &&
+	return ct_load(r, NFT_CT_MARK) && cmp(r, NFT_CMP_EQ, &m, sizeof m) &&
+	       ct_load(r, NFT_CT_DIRECTION) &&
+	       cmp(r, NFT_CMP_EQ, &orig, sizeof orig) && mark(r, NFT_CMP_NEQ) &&
 	       counter_ref(r) && reject_admin(r);
 }
 

@@ -502,6 +502,8 @@ static int read_all(struct conn *c, struct nft_show_state *s, int what)
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, CORRAL_TABLE);
 	if (talk(c, nlh, table_cb, s) < 0)
 		return -1;
+	if (what == NFT_READ_COUNTERS)
+		goto counters;
 	if (!learned) {
 		nlh = request(c, buf, NFT_MSG_GETCHAIN, NLM_F_DUMP);
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, CORRAL_TABLE);
@@ -522,6 +524,7 @@ static int read_all(struct conn *c, struct nft_show_state *s, int what)
 	for (size_t i = 0; i < s->n_dyn && what != NFT_READ_RULES; i++)
 		if (read_elems(c, &s->dyn[i]) < 0)
 			return -1;
+counters:;
 	/* The counters are cheap and status wants them even in the light
 	 * read; dns_host exists only with nft_opts.dns_cgroup. */
 	static const char *const counters[] = {NFT_COUNTER_BLOCKED,

@@ -76,7 +76,9 @@ static int counter_packets(bool host_dns, uint64_t *packets, char *err,
 	if (nft_sock_open(&fd, &portid, err, errlen) < 0)
 		return -1;
 	struct nft_show_state s;
-	if (nft_read_state(fd, portid, NFT_READ_LEARNED, &s) < 0) {
+	/* Only the counters: status and init's self-test at boot ask, and the
+	 * learned sets may hold thousands of elements. */
+	if (nft_read_state(fd, portid, NFT_READ_COUNTERS, &s) < 0) {
 		nft_explain(errno, "reading table inet " CORRAL_TABLE, err, errlen);
 		return -1;
 	}

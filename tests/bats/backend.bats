@@ -10,17 +10,14 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '../world/world'
+load '../world/backend'
 
 setup_file() { world_setup_file; }
 teardown_file() { world_down; }
 setup() {
 	world_setup_test
 	CONF=$WORLD_DIR/corral.conf
-	RUN=$WORLD_DIR/run
-	rm -rf "$RUN"
-	mkdir -p "$RUN"
-	chmod 755 "$WORLD_DIR" "$RUN"
-	export CORRAL_RUN_DIR=$RUN
+	fresh_run_dir
 	WITHOUT=$(dirname "$CORRAL_BIN")/helpers/without_backend
 	[[ -x $WITHOUT ]] || fail "build the helpers: make unit"
 	INIT_PID=

@@ -13,11 +13,7 @@ teardown_file() { world_down; }
 setup() {
 	world_setup_test
 	CONF=$WORLD_DIR/corral.conf
-	RUN=$WORLD_DIR/run
-	rm -rf "$RUN"
-	mkdir -p "$RUN"
-	chmod 755 "$WORLD_DIR" "$RUN"
-	export CORRAL_RUN_DIR=$RUN
+	fresh_run_dir
 	INIT_PID=
 	LOG=$WORLD_DIR/init.log
 	world_dns_add api.test A 198.51.100.3

@@ -137,16 +137,20 @@ static void test_structure(void)
 		is_int((int)nftnl_expr_get_u32(expr_at(b.rule[2].r, 3),
 					       NFTNL_EXPR_CT_KEY),
 		       NFT_CT_MARK, "  the ct expression sets the mark");
-		is_str(b.rule[3].exprs, "meta cmp ct cmp ct cmp objref reject",
-		       "meta mark != M ct direction original ct mark M "
+		is_str(b.rule[3].exprs, "ct cmp ct cmp meta cmp objref reject",
+		       "ct mark M ct direction original meta mark != M "
 		       "counter reject: no ride on corral's flows");
-		uint32_t opm, vm = cmp_u32(expr_at(b.rule[3].r, 5), &opm);
-		ok(nftnl_expr_get_u32(expr_at(b.rule[3].r, 2),
-				      NFTNL_EXPR_CT_KEY) == NFT_CT_DIRECTION &&
-		       nftnl_expr_get_u32(expr_at(b.rule[3].r, 4),
-					  NFTNL_EXPR_CT_KEY) == NFT_CT_MARK &&
-		       vm == 0x636f7272 && opm == NFT_CMP_EQ,
-		   "  on the original direction of a flow with corral's mark");
+		uint32_t opm, vm = cmp_u32(expr_at(b.rule[3].r, 1), &opm);
+		uint32_t opk, vk = cmp_u32(expr_at(b.rule[3].r, 5), &opk);
+		ok(nftnl_expr_get_u32(expr_at(b.rule[3].r, 0),
+				      NFTNL_EXPR_CT_KEY) == NFT_CT_MARK &&
+		       nftnl_expr_get_u32(expr_at(b.rule[3].r, 2),
+					  NFTNL_EXPR_CT_KEY) ==
+			   NFT_CT_DIRECTION &&
+		       vm == 0x636f7272 && opm == NFT_CMP_EQ &&
+		       vk == 0x636f7272 && opk == NFT_CMP_NEQ,
+		   "  the ct mark first (it fails for nearly every packet), "
+		   "then the original direction, then no socket mark");
 		is_str(b.rule[4].exprs, "meta cmp immediate", "oif lo accept");
 		is_str(b.rule[5].exprs, "ct bitwise cmp immediate",
 		       "ct state established,related accept");

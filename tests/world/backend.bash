@@ -12,6 +12,17 @@ backend_line() {
 	fi
 }
 
+# fresh_run_dir: an empty $RUN under the world's folder for corral init's
+# control socket and state, readable by the unprivileged users the tests
+# run as, exported as CORRAL_RUN_DIR.
+fresh_run_dir() {
+	RUN=$WORLD_DIR/run
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	chmod 755 "$WORLD_DIR" "$RUN"
+	export CORRAL_RUN_DIR=$RUN
+}
+
 # Writes the lines and the backend line to $CONF.
 write_conf() { { printf '%s\n' "$@"; backend_line; } >"$CONF"; }
 
